@@ -1,0 +1,71 @@
+//! Payload transcoding between MessagePack and JSON text.
+
+use conduit_realtime::protocol::transcode::{json_to_msgpack, msgpack_to_json};
+use conduit_realtime::protocol::ProtocolError;
+
+#[test]
+fn json_to_msgpack_uses_the_smallest_encodings() {
+    let cases: &[(&str, &[u8])] = &[
+        ("[42]", &[0x91, 0x2a]),
+        ("[]", &[0x90]),
+        ("{}", &[0x80]),
+        ("null", &[0xc0]),
+        ("true", &[0xc3]),
+        ("-1", &[0xff]),
+        ("-33", &[0xd0, 0xdf]),
+        ("200", &[0xcc, 0xc8]),
+        ("70000", &[0xce, 0, 1, 0x11, 0x70]),
+        ("18446744073709551615", &[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+        ("1.5", &[0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]),
+        ("\"a\\nb\"", &[0xa3, b'a', b'\n', b'b']),
+        ("{\"k\": [1, \"v\"]}", &[0x81, 0xa1, b'k', 0x92, 0x01, 0xa1, b'v']),
+    ];
+    for (json, bytes) in cases {
+        assert_eq!(json_to_msgpack(json).unwrap(), *bytes, "{json}");
+    }
+    let long: String = format!("[{}]", vec!["0"; 20].join(","));
+    let packed = json_to_msgpack(&long).unwrap();
+    assert_eq!(&packed[..3], &[0xdc, 0, 20]);
+    assert_eq!(packed.len(), 23);
+}
+
+#[test]
+fn msgpack_to_json_and_back_is_stable() {
+    let inputs = [
+        r#"[1,-2,3.25,"x",true,false,null,{"a":{"b":[]}},[[]],-9223372036854775808,18446744073709551615]"#,
+        r#"{"taskId":"t-1","progressPercentage":42,"status":"processing","message":"Step 2 of 5 \u00e9"}"#,
+        r#"[0.1,1e300,-0.5,123456789.125]"#,
+    ];
+    for json in inputs {
+        let packed = json_to_msgpack(json).unwrap();
+        let back = msgpack_to_json(&packed).unwrap();
+        assert_eq!(json_to_msgpack(&back).unwrap(), packed, "{json} -> {back}");
+    }
+    assert_eq!(msgpack_to_json(&json_to_msgpack("[2.0, 0.1]").unwrap()).unwrap(), "[2,0.1]");
+}
+
+#[test]
+fn values_without_a_json_equivalent_are_mapped() {
+    assert_eq!(msgpack_to_json(&[0xc4, 3, 1, 2, 255]).unwrap(), "[1,2,255]");
+    assert_eq!(msgpack_to_json(&[0x82, 0x01, 0xa1, b'x', 0xc3, 0xc0]).unwrap(), r#"{"1":"x","true":null}"#);
+    assert_eq!(msgpack_to_json(&[0xd6, 0xff, 0x65, 0x92, 0x00, 0x80]).unwrap(), "\"2024-01-01T00:00:00.000Z\"");
+    let nanos_and_secs: u64 = (500_000_000u64 << 34) | 86_400;
+    let mut ts8 = vec![0xd7, 0xff];
+    ts8.extend(nanos_and_secs.to_be_bytes());
+    assert_eq!(msgpack_to_json(&ts8).unwrap(), "\"1970-01-02T00:00:00.500Z\"");
+    assert_eq!(msgpack_to_json(&[0xd4, 0x05, 0x00]).unwrap(), "null");
+    assert_eq!(msgpack_to_json(&[0xcb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0]).unwrap(), "null");
+    assert_eq!(msgpack_to_json(&[0xca, 0x3f, 0xc0, 0, 0]).unwrap(), "1.5");
+}
+
+#[test]
+fn bad_input_is_an_error() {
+    assert_eq!(msgpack_to_json(&[0x92, 0x01]), Err(ProtocolError::Truncated));
+    assert_eq!(msgpack_to_json(&[0x81, 0x90, 0x01]), Err(ProtocolError::WrongType("map key")));
+    assert_eq!(msgpack_to_json(&[0x01, 0x02]), Err(ProtocolError::Syntax(1)));
+    assert_eq!(msgpack_to_json(&[0xa1, 0xff]), Err(ProtocolError::InvalidUtf8));
+    assert_eq!(msgpack_to_json(&vec![0x91; 1000]), Err(ProtocolError::TooDeep));
+    assert_eq!(json_to_msgpack("[1,]"), Err(ProtocolError::Syntax(3)));
+    assert_eq!(json_to_msgpack(&"[".repeat(10_000)), Err(ProtocolError::TooDeep));
+    assert_eq!(json_to_msgpack("1 2"), Err(ProtocolError::Syntax(2)));
+}
