@@ -2,6 +2,8 @@
 //!
 //! Layers, each in its own folder:
 //! - [`protocol`]: the SignalR wire protocol (hub messages, JSON and MessagePack, handshake, negotiate). No I/O.
+//! - [`connection`]: the connection state machine (negotiate, transports, handshake, keep-alive, reconnect). No I/O.
 #![deny(missing_docs)]
 
+pub mod connection;
 pub mod protocol;

@@ -49,7 +49,7 @@ pub fn decode(body: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
         1 | 4 => 5,
         2 | 3 => 4,
         5 => 3,
-        7 | 8 | 9 => 2,
+        7..=9 => 2,
         6 => 1,
         other => return Err(ProtocolError::UnknownMessageType(other)),
     };

@@ -1,0 +1,139 @@
+//! What a connection asks its driver to do ([`Action`]) and what it tells its user ([`Event`]).
+
+use super::retry::RetryContext;
+use crate::protocol::negotiate::TransportKind;
+
+/// The lifecycle states of the official client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Not connected, not trying.
+    Disconnected,
+    /// `start()` is in progress.
+    Connecting,
+    /// Connected: messages flow.
+    Connected,
+    /// `stop()` is in progress.
+    Disconnecting,
+    /// The connection was lost and is being re-established.
+    Reconnecting,
+}
+
+impl State {
+    /// The official client's name for the state.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Disconnected => "Disconnected",
+            State::Connecting => "Connecting",
+            State::Connected => "Connected",
+            State::Disconnecting => "Disconnecting",
+            State::Reconnecting => "Reconnecting",
+        }
+    }
+}
+
+/// Log levels, as in the official client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Very detailed.
+    Trace = 0,
+    /// For debugging.
+    Debug = 1,
+    /// Normal lifecycle.
+    Information = 2,
+    /// Something unexpected that was handled.
+    Warning = 3,
+    /// A failure.
+    Error = 4,
+    /// The connection cannot go on.
+    Critical = 5,
+    /// Nothing is logged.
+    None = 6,
+}
+
+/// Work the driver must carry out, then report back with the same `generation`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Get an access token from the caller's factory; answer with `token_ready`.
+    FetchToken {
+        /// Identifies this attempt.
+        generation: u32,
+    },
+    /// `POST` to this negotiate URL; answer with `negotiated`.
+    Negotiate {
+        /// Identifies this attempt.
+        generation: u32,
+        /// The negotiate URL, query included.
+        url: String,
+        /// Bearer token for the request (never logged).
+        access_token: Option<String>,
+    },
+    /// Open a transport to this URL; answer with `transport_opened` / `transport_closed`, and pass what it
+    /// receives to `received`.
+    Open {
+        /// Identifies this transport.
+        generation: u32,
+        /// Which transport.
+        transport: TransportKind,
+        /// The http(s) URL with its `id`; the driver adds `access_token` where headers cannot go.
+        url: String,
+        /// Whether the protocol needs binary frames.
+        binary: bool,
+        /// Bearer token for the transport (never logged).
+        access_token: Option<String>,
+    },
+    /// Send these bytes on the open transport, as a binary frame when `binary`.
+    Send {
+        /// The framed messages.
+        data: Vec<u8>,
+        /// Binary (MessagePack) or text.
+        binary: bool,
+    },
+    /// Close the current transport; no further reports about it are expected.
+    Close,
+    /// Ask the caller's reconnect policy for the next delay; answer with `retry_delay`.
+    AskRetryDelay(RetryContext),
+}
+
+/// Something the user of the connection should learn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The state changed.
+    StateChanged(State),
+    /// `start()` succeeded.
+    Started,
+    /// `start()` failed with this message.
+    StartFailed(String),
+    /// The connection was lost and reconnecting begins.
+    Reconnecting(Option<String>),
+    /// Reconnected, with the new connection id.
+    Reconnected(Option<String>),
+    /// Closed for good (after a successful start), with the error if there was one.
+    Closed(Option<String>),
+    /// The server called a client method.
+    Invocation {
+        /// The method name as sent.
+        target: String,
+        /// The arguments as a JSON array text.
+        arguments: String,
+        /// Present when the server expects a result (answer with `client_result`).
+        invocation_id: Option<String>,
+    },
+    /// One item of a stream started with `stream`.
+    StreamItem {
+        /// The stream.
+        id: u64,
+        /// The item as JSON text.
+        item: String,
+    },
+    /// An invocation or stream ended: `Ok(Some(json))`, `Ok(None)` for void, or `Err(message)`.
+    Completion {
+        /// The invocation.
+        id: u64,
+        /// Its outcome.
+        outcome: Result<Option<String>, String>,
+    },
+    /// A bad record from the server was skipped; the connection goes on.
+    ProtocolError(String),
+    /// A log line.
+    Log(LogLevel, String),
+}
