@@ -110,6 +110,11 @@ impl Connection {
         &self.config
     }
 
+    /// The settings, to change between connections (keep-alive, timeouts, URL).
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
     /// The current state.
     pub fn state(&self) -> State {
         self.state

@@ -1,0 +1,447 @@
+//! `HubConnection`: the generic SignalR client exported to JavaScript, shaped like `@microsoft/signalr`'s.
+//! It only translates: the connection state machine decides, the browser driver does the I/O.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Promise, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::js;
+use super::logger::Logger;
+use super::options;
+use crate::browser::driver::Driver;
+use crate::browser::global;
+use crate::connection::{Connection, Event, InvokeKind, State};
+
+enum Pending {
+    Invoke { resolve: Function, reject: Function },
+    Stream { subscriber: JsValue },
+}
+
+#[derive(Default)]
+struct Callbacks {
+    closed: Vec<Function>,
+    reconnecting: Vec<Function>,
+    reconnected: Vec<Function>,
+    errors: Vec<Function>,
+}
+
+struct Shared {
+    handlers: RefCell<HashMap<String, Vec<Function>>>,
+    pending: RefCell<HashMap<u64, Pending>>,
+    callbacks: RefCell<Callbacks>,
+    start_waiters: RefCell<Vec<(Function, Function)>>,
+    logger: Logger,
+}
+
+/// A connection to a SignalR hub.
+#[wasm_bindgen]
+pub struct HubConnection {
+    driver: Driver,
+    shared: Rc<Shared>,
+}
+
+#[wasm_bindgen]
+impl HubConnection {
+    /// Creates a connection to the hub at `url` (not started).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        url: &str,
+        #[wasm_bindgen(unchecked_param_type = "HubConnectionOptions")] options: Option<JsValue>,
+    ) -> Result<HubConnection, JsValue> {
+        let parsed = options::parse(url, &options.unwrap_or(JsValue::UNDEFINED), true)?;
+        let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
+        let driver = Driver::new(Connection::new(parsed.config, seed), parsed.hooks);
+        let shared = Rc::new(Shared {
+            handlers: RefCell::new(HashMap::new()),
+            pending: RefCell::new(HashMap::new()),
+            callbacks: RefCell::new(Callbacks::default()),
+            start_waiters: RefCell::new(Vec::new()),
+            logger: parsed.logger,
+        });
+        let sink_shared = Rc::downgrade(&shared);
+        driver.set_sink(Box::new(move |driver, event| {
+            if let Some(shared) = sink_shared.upgrade() {
+                shared.handle(driver, event);
+            }
+        }));
+        Ok(HubConnection { driver, shared })
+    }
+
+    /// The connection state: `Disconnected`, `Connecting`, `Connected`, `Disconnecting` or `Reconnecting`.
+    #[wasm_bindgen(getter, unchecked_return_type = "HubConnectionState")]
+    pub fn state(&self) -> String {
+        self.driver.state().name().to_string()
+    }
+
+    /// The server's id for this connection (null before negotiate, and with skipNegotiation).
+    #[wasm_bindgen(getter, js_name = connectionId)]
+    pub fn connection_id(&self) -> Option<String> {
+        self.driver.connection_id()
+    }
+
+    /// The hub URL.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.driver.with_connection(|c| c.config().url.clone())
+    }
+
+    /// Changes the hub URL (only while Disconnected or Reconnecting).
+    #[wasm_bindgen(setter, js_name = baseUrl)]
+    pub fn set_base_url(&self, url: String) -> Result<(), JsValue> {
+        let state = self.driver.state();
+        if state != State::Disconnected && state != State::Reconnecting {
+            return Err(js::error("The HubConnection must be in the Disconnected or Reconnecting state to change the url."));
+        }
+        if !crate::connection::url::is_http(&url) {
+            return Err(js::type_error("The hub URL must be an absolute http:// or https:// URL."));
+        }
+        self.driver.with_connection(|c| c.config_mut().url = url);
+        Ok(())
+    }
+
+    /// Milliseconds without any message from the server before the connection is considered lost.
+    #[wasm_bindgen(getter, js_name = serverTimeoutInMilliseconds)]
+    pub fn server_timeout(&self) -> f64 {
+        self.driver.with_connection(|c| c.config().server_timeout_ms as f64)
+    }
+
+    /// Sets the server timeout (ms).
+    #[wasm_bindgen(setter, js_name = serverTimeoutInMilliseconds)]
+    pub fn set_server_timeout(&self, ms: f64) {
+        if ms.is_finite() && ms > 0.0 {
+            self.driver.with_connection(|c| c.config_mut().server_timeout_ms = ms as u64);
+        }
+    }
+
+    /// Milliseconds without sending before a keep-alive ping is sent.
+    #[wasm_bindgen(getter, js_name = keepAliveIntervalInMilliseconds)]
+    pub fn keep_alive(&self) -> f64 {
+        self.driver.with_connection(|c| c.config().keep_alive_ms as f64)
+    }
+
+    /// Sets the keep-alive interval (ms).
+    #[wasm_bindgen(setter, js_name = keepAliveIntervalInMilliseconds)]
+    pub fn set_keep_alive(&self, ms: f64) {
+        if ms.is_finite() && ms > 0.0 {
+            self.driver.with_connection(|c| c.config_mut().keep_alive_ms = ms as u64);
+        }
+    }
+
+    /// Starts the connection; resolves once connected.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn start(&self) -> Promise {
+        if self.driver.state() != State::Disconnected {
+            return Promise::reject(&js::error("Cannot start a HubConnection that is not in the 'Disconnected' state."));
+        }
+        let mut waiter = None;
+        let promise = Promise::new(&mut |resolve, reject| waiter = Some((resolve, reject)));
+        if let Some(w) = waiter {
+            self.shared.start_waiters.borrow_mut().push(w);
+        }
+        if let Err(e) = self.driver.start() {
+            self.shared.settle_start(Err(e));
+        }
+        promise
+    }
+
+    /// Stops the connection; pending invocations are rejected.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn stop(&self) -> Promise {
+        self.driver.stop();
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// Invokes a hub method and resolves with its result.
+    #[wasm_bindgen(variadic, unchecked_return_type = "Promise<T>")]
+    pub fn invoke(&self, #[wasm_bindgen(js_name = methodName)] method_name: &str, args: Array) -> Promise {
+        self.call(InvokeKind::Invoke, method_name, &args)
+    }
+
+    /// Invokes a hub method without waiting for a result; resolves once sent.
+    #[wasm_bindgen(variadic, unchecked_return_type = "Promise<void>")]
+    pub fn send(&self, #[wasm_bindgen(js_name = methodName)] method_name: &str, args: Array) -> Promise {
+        self.call(InvokeKind::Send, method_name, &args)
+    }
+
+    /// Invokes a streaming hub method; items flow to the subscriber given to `subscribe`.
+    #[wasm_bindgen(variadic, unchecked_return_type = "StreamResult<T>")]
+    pub fn stream(&self, #[wasm_bindgen(js_name = methodName)] method_name: &str, args: Array) -> StreamResult {
+        StreamResult { driver: self.driver.clone(), shared: self.shared.clone(), method: method_name.to_string(), args }
+    }
+
+    /// Registers a handler for a method the server calls (names match case-insensitively).
+    pub fn on(
+        &self,
+        #[wasm_bindgen(js_name = methodName)] method_name: &str,
+        #[wasm_bindgen(js_name = newMethod, unchecked_param_type = "(...args: never[]) => unknown")] new_method: Function,
+    ) {
+        let mut handlers = self.shared.handlers.borrow_mut();
+        let list = handlers.entry(method_name.to_lowercase()).or_default();
+        if !list.iter().any(|f| f == &new_method) {
+            list.push(new_method);
+        }
+    }
+
+    /// Removes one handler, or every handler of the method when none is given.
+    pub fn off(
+        &self,
+        #[wasm_bindgen(js_name = methodName)] method_name: &str,
+        #[wasm_bindgen(unchecked_param_type = "(...args: never[]) => unknown")] method: Option<Function>,
+    ) {
+        let key = method_name.to_lowercase();
+        let mut handlers = self.shared.handlers.borrow_mut();
+        match method {
+            None => {
+                handlers.remove(&key);
+            }
+            Some(f) => {
+                if let Some(list) = handlers.get_mut(&key) {
+                    list.retain(|h| h != &f);
+                    if list.is_empty() {
+                        handlers.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Called when the connection closes for good, with the error if there was one.
+    pub fn onclose(&self, #[wasm_bindgen(unchecked_param_type = "(error?: Error) => void")] callback: Function) {
+        self.shared.callbacks.borrow_mut().closed.push(callback);
+    }
+
+    /// Called when the connection was lost and automatic reconnect begins.
+    pub fn onreconnecting(&self, #[wasm_bindgen(unchecked_param_type = "(error?: Error) => void")] callback: Function) {
+        self.shared.callbacks.borrow_mut().reconnecting.push(callback);
+    }
+
+    /// Called when automatic reconnect succeeded, with the new connection id.
+    pub fn onreconnected(&self, #[wasm_bindgen(unchecked_param_type = "(connectionId?: string) => void")] callback: Function) {
+        self.shared.callbacks.borrow_mut().reconnected.push(callback);
+    }
+
+    /// Called when a malformed message from the server was skipped (the connection goes on).
+    pub fn onerror(&self, #[wasm_bindgen(unchecked_param_type = "(error: Error) => void")] callback: Function) {
+        self.shared.callbacks.borrow_mut().errors.push(callback);
+    }
+
+    fn call(&self, kind: InvokeKind, method: &str, args: &Array) -> Promise {
+        let arguments = match JSON::stringify(args) {
+            Ok(s) => String::from(s),
+            Err(e) => return Promise::reject(&js::error(&format!("Arguments could not be serialized: {}", global::error_message(&e)))),
+        };
+        match self.driver.invoke(kind, method, &arguments) {
+            Err(e) => Promise::reject(&js::error(&e)),
+            Ok(None) => Promise::resolve(&JsValue::UNDEFINED),
+            Ok(Some(id)) => {
+                let mut pending = None;
+                let promise = Promise::new(&mut |resolve, reject| pending = Some(Pending::Invoke { resolve, reject }));
+                if let Some(p) = pending {
+                    self.shared.pending.borrow_mut().insert(id, p);
+                }
+                promise
+            }
+        }
+    }
+}
+
+impl Drop for HubConnection {
+    fn drop(&mut self) {
+        self.driver.dispose();
+    }
+}
+
+/// The result of `stream()`: subscribe to receive its items.
+#[wasm_bindgen]
+pub struct StreamResult {
+    driver: Driver,
+    shared: Rc<Shared>,
+    method: String,
+    args: Array,
+}
+
+#[wasm_bindgen]
+impl StreamResult {
+    /// Starts the stream; `subscriber.next` gets each item, then `complete` or `error`.
+    #[wasm_bindgen(unchecked_return_type = "Subscription")]
+    pub fn subscribe(&self, #[wasm_bindgen(unchecked_param_type = "Partial<StreamSubscriber<T>>")] subscriber: JsValue) -> JsValue {
+        let fail = |message: &str| {
+            if let Some(f) = js::get(&subscriber, "error").and_then(|f| f.dyn_into::<Function>().ok()) {
+                js::call_safely(&f, &Array::of1(&js::error(message)));
+            }
+        };
+        let arguments = match JSON::stringify(&self.args) {
+            Ok(s) => String::from(s),
+            Err(e) => {
+                fail(&format!("Arguments could not be serialized: {}", global::error_message(&e)));
+                return Subscription { driver: self.driver.clone(), id: None }.into();
+            }
+        };
+        match self.driver.invoke(InvokeKind::Stream, &self.method, &arguments) {
+            Ok(Some(id)) => {
+                self.shared.pending.borrow_mut().insert(id, Pending::Stream { subscriber });
+                Subscription { driver: self.driver.clone(), id: Some(id) }.into()
+            }
+            Ok(None) => Subscription { driver: self.driver.clone(), id: None }.into(),
+            Err(e) => {
+                fail(&e);
+                Subscription { driver: self.driver.clone(), id: None }.into()
+            }
+        }
+    }
+}
+
+/// A running stream; `dispose()` cancels it.
+#[wasm_bindgen]
+pub struct Subscription {
+    driver: Driver,
+    id: Option<u64>,
+}
+
+#[wasm_bindgen]
+impl Subscription {
+    /// Cancels the stream (the server is told to stop).
+    pub fn dispose(&mut self) {
+        if let Some(id) = self.id.take() {
+            self.driver.with_connection(|c| c.cancel_stream(global::now(), id));
+        }
+    }
+}
+
+impl Shared {
+    fn settle_start(&self, result: Result<(), String>) {
+        let waiters = core::mem::take(&mut *self.start_waiters.borrow_mut());
+        for (resolve, reject) in waiters {
+            let _ = match &result {
+                Ok(()) => resolve.call0(&JsValue::UNDEFINED),
+                Err(e) => reject.call1(&JsValue::UNDEFINED, &js::error(e)),
+            };
+        }
+    }
+
+    fn each(&self, pick: impl Fn(&Callbacks) -> &Vec<Function>, args: &Array) {
+        let list = pick(&self.callbacks.borrow()).clone();
+        for f in &list {
+            js::call_safely(f, args);
+        }
+    }
+
+    fn handle(self: &Rc<Self>, driver: &Driver, event: Event) {
+        match event {
+            Event::StateChanged(_) => {}
+            Event::Started => self.settle_start(Ok(())),
+            Event::StartFailed(e) => self.settle_start(Err(e)),
+            Event::Closed(error) => {
+                let arg = error.map_or(JsValue::UNDEFINED, |e| js::error(&e));
+                self.each(|c| &c.closed, &Array::of1(&arg));
+            }
+            Event::Reconnecting(error) => {
+                let arg = error.map_or(JsValue::UNDEFINED, |e| js::error(&e));
+                self.each(|c| &c.reconnecting, &Array::of1(&arg));
+            }
+            Event::Reconnected(id) => {
+                let arg = id.map_or(JsValue::UNDEFINED, |s| JsValue::from_str(&s));
+                self.each(|c| &c.reconnected, &Array::of1(&arg));
+            }
+            Event::ProtocolError(message) => self.each(|c| &c.errors, &Array::of1(&js::error(&message))),
+            Event::Log(level, message) => self.logger.log(level, &message),
+            Event::Completion { id, outcome } => {
+                let Some(pending) = self.pending.borrow_mut().remove(&id) else { return };
+                let parsed = outcome.map(|json| json.map(|j| JSON::parse(&j)));
+                match (pending, parsed) {
+                    (Pending::Invoke { resolve, .. }, Ok(None)) => {
+                        let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
+                    }
+                    (Pending::Invoke { resolve, .. }, Ok(Some(Ok(value)))) => {
+                        let _ = resolve.call1(&JsValue::UNDEFINED, &value);
+                    }
+                    (Pending::Invoke { reject, .. }, Ok(Some(Err(e)))) => {
+                        let _ = reject.call1(&JsValue::UNDEFINED, &e);
+                    }
+                    (Pending::Invoke { reject, .. }, Err(message)) => {
+                        let _ = reject.call1(&JsValue::UNDEFINED, &js::error(&message));
+                    }
+                    (Pending::Stream { subscriber }, Ok(_)) => notify(&subscriber, "complete", &Array::new()),
+                    (Pending::Stream { subscriber }, Err(message)) => {
+                        notify(&subscriber, "error", &Array::of1(&js::error(&message)))
+                    }
+                }
+            }
+            Event::StreamItem { id, item } => {
+                let subscriber = match self.pending.borrow().get(&id) {
+                    Some(Pending::Stream { subscriber }) => subscriber.clone(),
+                    _ => return,
+                };
+                match JSON::parse(&item) {
+                    Ok(value) => notify(&subscriber, "next", &Array::of1(&value)),
+                    Err(e) => self.logger.log(crate::connection::LogLevel::Error, &global::error_message(&e)),
+                }
+            }
+            Event::Invocation { target, arguments, invocation_id } => {
+                self.invoke_handlers(driver, &target, &arguments, invocation_id)
+            }
+        }
+    }
+
+    fn invoke_handlers(&self, driver: &Driver, target: &str, arguments: &str, invocation_id: Option<String>) {
+        let handlers = self.handlers.borrow().get(&target.to_lowercase()).cloned().unwrap_or_default();
+        let args = match JSON::parse(arguments) {
+            Ok(a) => Array::from(&a),
+            Err(e) => return self.logger.log(crate::connection::LogLevel::Error, &global::error_message(&e)),
+        };
+        let Some(id) = invocation_id else {
+            if handlers.is_empty() {
+                self.logger.log(crate::connection::LogLevel::Warning, &format!("No client method with the name '{target}' found."));
+            }
+            for h in &handlers {
+                js::call_safely(h, &args);
+            }
+            return;
+        };
+        let respond = |driver: &Driver, outcome: Result<Option<String>, String>| {
+            driver.with_connection(|c| match &outcome {
+                Ok(json) => c.client_result(global::now(), &id, Ok(json.as_deref())),
+                Err(e) => c.client_result(global::now(), &id, Err(e)),
+            });
+        };
+        let [handler] = handlers.as_slice() else {
+            let error = if handlers.is_empty() { "Client didn't provide a result." } else { "Client provided multiple results." };
+            return respond(driver, Err(error.into()));
+        };
+        let value = match handler.apply(&JsValue::UNDEFINED, &args) {
+            Ok(v) => v,
+            Err(e) => return respond(driver, Err(global::error_message(&e))),
+        };
+        if !value.has_type::<Promise>() {
+            return respond(driver, serialize_result(&value));
+        }
+        let driver = driver.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let outcome = match JsFuture::from(value.unchecked_into::<Promise>()).await {
+                Ok(v) => serialize_result(&v),
+                Err(e) => Err(global::error_message(&e)),
+            };
+            driver.with_connection(|c| match &outcome {
+                Ok(json) => c.client_result(global::now(), &id, Ok(json.as_deref())),
+                Err(e) => c.client_result(global::now(), &id, Err(e)),
+            });
+        });
+    }
+}
+
+fn serialize_result(value: &JsValue) -> Result<Option<String>, String> {
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    JSON::stringify(value).map(|s| Some(String::from(s))).map_err(|e| global::error_message(&e))
+}
+
+fn notify(subscriber: &JsValue, method: &str, args: &Array) {
+    if let Some(f) = js::get(subscriber, method).and_then(|f| f.dyn_into::<Function>().ok()) {
+        js::call_safely(&f, args);
+    }
+}

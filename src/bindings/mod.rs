@@ -1,0 +1,12 @@
+//! The JavaScript API: classes that translate between JavaScript values and the Rust layers below.
+//! Only compiled for wasm32.
+
+mod builder;
+mod hub_connection;
+mod js;
+mod logger;
+mod options;
+mod typescript;
+
+pub use builder::HubConnectionBuilder;
+pub use hub_connection::{HubConnection, StreamResult, Subscription};

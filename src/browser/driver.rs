@@ -1,0 +1,292 @@
+//! Runs a [`Connection`] in the browser: performs its actions with fetch, transports and timers, feeds back
+//! what happens, and hands its events to a sink. Never holds a borrow while calling out, so callbacks may call
+//! straight back in.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::global;
+use super::http::{self, Body, HttpOptions};
+use super::listener::EventListener;
+use super::timer::Timeout;
+use super::transport::{Transport, TransportEvents};
+use crate::connection::{Action, Connection, Event, InvokeKind, RetryContext, State};
+
+/// JavaScript callbacks and settings the driver uses.
+pub struct Hooks {
+    /// Returns the access token (string or Promise of one); called before every connect.
+    pub token_factory: Option<Function>,
+    /// `nextRetryDelayInMilliseconds(context)` of a caller's reconnect policy.
+    pub retry_policy: Option<Function>,
+    /// Request settings.
+    pub http: HttpOptions,
+}
+
+/// Receives every event of the connection.
+pub type Sink = Box<dyn Fn(&Driver, Event)>;
+
+struct Shared {
+    conn: RefCell<Connection>,
+    hooks: Hooks,
+    sink: RefCell<Option<Rc<Sink>>>,
+    transport: RefCell<Option<(u32, Transport)>>,
+    timer: RefCell<Option<(u64, Timeout)>>,
+    listeners: RefCell<Vec<EventListener>>,
+    pumping: Cell<bool>,
+}
+
+/// A handle to a connection running in the browser.
+#[derive(Clone)]
+pub struct Driver(Rc<Shared>);
+
+impl Driver {
+    /// A driver for `conn`; set the sink before starting.
+    pub fn new(conn: Connection, hooks: Hooks) -> Self {
+        Driver(Rc::new(Shared {
+            conn: RefCell::new(conn),
+            hooks,
+            sink: RefCell::new(None),
+            transport: RefCell::new(None),
+            timer: RefCell::new(None),
+            listeners: RefCell::new(Vec::new()),
+            pumping: Cell::new(false),
+        }))
+    }
+
+    /// Sets where events go.
+    pub fn set_sink(&self, sink: Sink) {
+        *self.0.sink.borrow_mut() = Some(Rc::new(sink));
+    }
+
+    fn weak(&self) -> Weak<Shared> {
+        Rc::downgrade(&self.0)
+    }
+
+    fn from_weak(weak: &Weak<Shared>) -> Option<Driver> {
+        weak.upgrade().map(Driver)
+    }
+
+    /// The connection's state.
+    pub fn state(&self) -> State {
+        self.0.conn.borrow().state()
+    }
+
+    /// The server's connection id.
+    pub fn connection_id(&self) -> Option<String> {
+        self.0.conn.borrow().connection_id().map(str::to_string)
+    }
+
+    /// Reads the connection (briefly: do not call out while holding it).
+    pub fn with_connection<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
+        let result = f(&mut self.0.conn.borrow_mut());
+        self.pump();
+        result
+    }
+
+    /// Starts connecting.
+    pub fn start(&self) -> Result<(), String> {
+        let result = self.with_connection(|c| c.start(global::now()));
+        if result.is_ok() {
+            self.listen_for_network();
+        }
+        result
+    }
+
+    /// Stops the connection.
+    pub fn stop(&self) {
+        self.with_connection(|c| c.stop(global::now()));
+    }
+
+    /// Invokes a hub method with arguments as a JSON array text.
+    pub fn invoke(&self, kind: InvokeKind, target: &str, arguments: &str) -> Result<Option<u64>, String> {
+        self.with_connection(|c| c.invoke(global::now(), kind, target, arguments))
+    }
+
+    fn listen_for_network(&self) {
+        if !self.0.listeners.borrow().is_empty() {
+            return;
+        }
+        let target = global::event_target();
+        let listeners: Vec<EventListener> = ["online", "resume", "pageshow"]
+            .into_iter()
+            .map(|event| {
+                let weak = self.weak();
+                EventListener::new(&target, event, move |_| {
+                    if let Some(d) = Driver::from_weak(&weak) {
+                        d.with_connection(|c| c.network_online(global::now()));
+                    }
+                })
+            })
+            .collect();
+        *self.0.listeners.borrow_mut() = listeners;
+    }
+
+    /// Carries out queued actions and delivers queued events until both queues are empty.
+    pub fn pump(&self) {
+        if self.0.pumping.replace(true) {
+            return;
+        }
+        loop {
+            let action = self.0.conn.borrow_mut().poll_action();
+            if let Some(action) = action {
+                self.perform(action);
+                continue;
+            }
+            let event = self.0.conn.borrow_mut().poll_event();
+            if let Some(event) = event {
+                let sink = self.0.sink.borrow().clone();
+                if let Some(sink) = sink {
+                    sink(self, event);
+                }
+                continue;
+            }
+            break;
+        }
+        self.rearm_timer();
+        self.0.pumping.set(false);
+    }
+
+    fn rearm_timer(&self) {
+        let next = self.0.conn.borrow().next_timeout();
+        let mut timer = self.0.timer.borrow_mut();
+        match next {
+            None => *timer = None,
+            Some(at) if timer.as_ref().is_some_and(|(armed, _)| *armed <= at) => {}
+            Some(at) => {
+                let weak = self.weak();
+                let delay = at.saturating_sub(global::now());
+                *timer = Some((
+                    at,
+                    Timeout::new(delay, move || {
+                        if let Some(d) = Driver::from_weak(&weak) {
+                            d.0.timer.borrow_mut().take();
+                            d.with_connection(|c| c.timeout(global::now()));
+                        }
+                    }),
+                ));
+            }
+        }
+    }
+
+    fn perform(&self, action: Action) {
+        match action {
+            Action::FetchToken { generation } => self.fetch_token(generation),
+            Action::Negotiate { generation, url, access_token } => {
+                let weak = self.weak();
+                let options = self.0.hooks.http.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = http::request("POST", &url, access_token.as_deref(), Body::None, None, &options).await;
+                    let Some(d) = Driver::from_weak(&weak) else { return };
+                    let body = match &result {
+                        Ok(r) if (200..300).contains(&r.status) => Ok(r.body.as_slice()),
+                        Ok(r) => Err(http::describe_status(r)),
+                        Err(e) => Err(e.message()),
+                    };
+                    d.with_connection(|c| c.negotiated(global::now(), generation, body));
+                });
+            }
+            Action::Open { generation, transport, url, binary, access_token } => {
+                let events = self.transport_events(generation);
+                let opened = Transport::open(transport, &url, access_token.as_deref(), binary, &self.0.hooks.http, events);
+                match opened {
+                    Ok(t) => *self.0.transport.borrow_mut() = Some((generation, t)),
+                    Err(e) => {
+                        self.0.conn.borrow_mut().transport_closed(global::now(), generation, e);
+                    }
+                }
+            }
+            Action::Send { data, binary } => {
+                let result = self.0.transport.borrow().as_ref().map(|(g, t)| (*g, t.send(data, binary)));
+                if let Some((generation, Err(e))) = result {
+                    self.0.conn.borrow_mut().transport_closed(global::now(), generation, e);
+                }
+            }
+            Action::Close => {
+                let old = self.0.transport.borrow_mut().take();
+                drop(old);
+            }
+            Action::AskRetryDelay(context) => {
+                let delay = self.ask_policy(&context);
+                self.0.conn.borrow_mut().retry_delay(global::now(), delay);
+            }
+        }
+    }
+
+    fn transport_events(&self, generation: u32) -> TransportEvents {
+        let (w1, w2, w3) = (self.weak(), self.weak(), self.weak());
+        TransportEvents {
+            on_open: Box::new(move || {
+                if let Some(d) = Driver::from_weak(&w1) {
+                    d.with_connection(|c| c.transport_opened(global::now(), generation));
+                }
+            }),
+            on_data: Box::new(move |data| {
+                if let Some(d) = Driver::from_weak(&w2) {
+                    d.with_connection(|c| c.received(global::now(), generation, data));
+                }
+            }),
+            on_close: Box::new(move |reason| {
+                if let Some(d) = Driver::from_weak(&w3) {
+                    d.with_connection(|c| c.transport_closed(global::now(), generation, reason));
+                }
+            }),
+        }
+    }
+
+    fn fetch_token(&self, generation: u32) {
+        fn token_of(value: Result<JsValue, JsValue>) -> Result<Option<String>, String> {
+            match value {
+                Ok(v) if v.is_null() || v.is_undefined() => Ok(None),
+                Ok(v) => v.as_string().map(Some).ok_or_else(|| "the access token factory must return a string".into()),
+                Err(e) => Err(global::error_message(&e)),
+            }
+        }
+        let value = match &self.0.hooks.token_factory {
+            None => Ok(JsValue::UNDEFINED),
+            Some(f) => f.call0(&JsValue::NULL),
+        };
+        match value {
+            Ok(v) if v.has_type::<Promise>() => {
+                let weak = self.weak();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let value = JsFuture::from(v.unchecked_into::<Promise>()).await;
+                    if let Some(d) = Driver::from_weak(&weak) {
+                        d.with_connection(|c| c.token_ready(global::now(), generation, token_of(value)));
+                    }
+                });
+            }
+            other => self.0.conn.borrow_mut().token_ready(global::now(), generation, token_of(other)),
+        }
+    }
+
+    fn ask_policy(&self, context: &RetryContext) -> Option<u64> {
+        let policy = self.0.hooks.retry_policy.as_ref()?;
+        let ctx = js_sys::Object::new();
+        let set = |k: &str, v: &JsValue| {
+            let _ = js_sys::Reflect::set(&ctx, &JsValue::from_str(k), v);
+        };
+        set("previousRetryCount", &JsValue::from(context.previous_retry_count));
+        set("elapsedMilliseconds", &JsValue::from(context.elapsed_ms as f64));
+        set("retryReason", &js_sys::Error::new(&context.reason).into());
+        match policy.call1(&JsValue::NULL, &ctx) {
+            Ok(v) => v.as_f64().filter(|ms| ms.is_finite() && *ms >= 0.0).map(|ms| ms as u64),
+            Err(e) => {
+                web_sys::console::error_2(&"conduit-realtime: the reconnect policy threw; giving up.".into(), &e);
+                None
+            }
+        }
+    }
+
+    /// Tears down the transport, timer and listeners (the connection stops first).
+    pub fn dispose(&self) {
+        self.stop();
+        self.0.transport.borrow_mut().take();
+        self.0.timer.borrow_mut().take();
+        self.0.listeners.borrow_mut().clear();
+        self.0.sink.borrow_mut().take();
+    }
+}
