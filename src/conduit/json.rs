@@ -1,0 +1,210 @@
+//! Reading the few fields the Conduit layer needs out of JSON text, without building a tree: one pass over an
+//! object collects the raw text of the wanted keys, and typed readers interpret one raw value each.
+
+use std::borrow::Cow;
+
+use crate::protocol::json::cursor::Cursor;
+use crate::protocol::ProtocolError;
+
+/// Raw JSON values of an object's fields, looked up by name.
+pub struct Fields<'a> {
+    names: &'static [&'static str],
+    values: Vec<Option<&'a str>>,
+}
+
+impl<'a> Fields<'a> {
+    /// Scans the object `text` once, keeping the raw values of `names` (the first occurrence of each).
+    pub fn read(text: &'a str, names: &'static [&'static str]) -> Result<Self, ProtocolError> {
+        let mut values = vec![None; names.len()];
+        let mut c = Cursor::new(text);
+        if c.peek() != Some(b'{') {
+            return Err(ProtocolError::WrongType("object"));
+        }
+        c.object(|c, key| {
+            let value = c.value()?;
+            if let Some(i) = names.iter().position(|n| *n == key) {
+                values[i].get_or_insert(value);
+            }
+            Ok(())
+        })?;
+        c.finish()?;
+        Ok(Fields { names, values })
+    }
+
+    /// The raw JSON of `name`, unless absent or `null`.
+    pub fn raw(&self, name: &str) -> Option<&'a str> {
+        let i = self.names.iter().position(|n| *n == name)?;
+        self.values[i].filter(|v| *v != "null")
+    }
+
+    /// `name` as a string; `Err` when present with another type.
+    pub fn string(&self, name: &'static str) -> Result<Option<Cow<'a, str>>, ProtocolError> {
+        self.raw(name).map(|raw| string(raw, name)).transpose()
+    }
+
+    /// `name` as a number; `Err` when present with another type.
+    pub fn number(&self, name: &'static str) -> Result<Option<f64>, ProtocolError> {
+        self.raw(name).map(|raw| number(raw, name)).transpose()
+    }
+
+    /// `name` as a boolean; `Err` when present with another type.
+    pub fn boolean(&self, name: &'static str) -> Result<Option<bool>, ProtocolError> {
+        self.raw(name)
+            .map(|raw| match raw {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(ProtocolError::WrongType(name)),
+            })
+            .transpose()
+    }
+}
+
+/// A raw JSON string value, unescaped.
+pub fn string<'a>(raw: &'a str, field: &'static str) -> Result<Cow<'a, str>, ProtocolError> {
+    if !raw.starts_with('"') {
+        return Err(ProtocolError::WrongType(field));
+    }
+    Cursor::new(raw).string()
+}
+
+/// A raw JSON number value.
+pub fn number(raw: &str, field: &'static str) -> Result<f64, ProtocolError> {
+    match raw.as_bytes().first() {
+        Some(b'-' | b'0'..=b'9') => raw.parse().map_err(|_| ProtocolError::WrongType(field)),
+        _ => Err(ProtocolError::WrongType(field)),
+    }
+}
+
+/// The raw elements of a JSON array.
+pub fn elements(text: &str) -> Result<Vec<&str>, ProtocolError> {
+    let mut c = Cursor::new(text);
+    if c.peek() != Some(b'[') {
+        return Err(ProtocolError::WrongType("array"));
+    }
+    let mut out = Vec::new();
+    c.array(|c| {
+        out.push(c.value()?);
+        Ok(())
+    })?;
+    c.finish()?;
+    Ok(out)
+}
+
+/// Appends JSON for an object, field by field, skipping absent ones.
+pub struct ObjectWriter {
+    out: Vec<u8>,
+}
+
+impl ObjectWriter {
+    /// An empty object.
+    pub fn new() -> Self {
+        ObjectWriter { out: vec![b'{'] }
+    }
+
+    fn key(&mut self, key: &str) {
+        if self.out.len() > 1 {
+            self.out.push(b',');
+        }
+        crate::protocol::json::write_string(&mut self.out, key);
+        self.out.push(b':');
+    }
+
+    /// A string field.
+    pub fn string(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key);
+        crate::protocol::json::write_string(&mut self.out, value);
+        self
+    }
+
+    /// An optional string field.
+    pub fn opt_string(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value {
+            self.string(key, v);
+        }
+        self
+    }
+
+    /// A number field (non-finite numbers are skipped).
+    pub fn number(&mut self, key: &str, value: f64) -> &mut Self {
+        if value.is_finite() {
+            self.key(key);
+            if value.fract() == 0.0 && value.abs() < 9e15 {
+                crate::protocol::json::write::unsigned(&mut self.out, value.abs() as u64);
+                if value < 0.0 {
+                    let at = self.out.len() - digits(value.abs() as u64);
+                    self.out.insert(at, b'-');
+                }
+            } else {
+                self.out.extend_from_slice(format!("{value}").as_bytes());
+            }
+        }
+        self
+    }
+
+    /// An optional number field.
+    pub fn opt_number(&mut self, key: &str, value: Option<f64>) -> &mut Self {
+        if let Some(v) = value {
+            self.number(key, v);
+        }
+        self
+    }
+
+    /// A boolean field.
+    pub fn boolean(&mut self, key: &str, value: bool) -> &mut Self {
+        self.key(key);
+        self.out.extend_from_slice(if value { b"true" } else { b"false" });
+        self
+    }
+
+    /// An optional boolean field.
+    pub fn opt_boolean(&mut self, key: &str, value: Option<bool>) -> &mut Self {
+        if let Some(v) = value {
+            self.boolean(key, v);
+        }
+        self
+    }
+
+    /// An array of strings.
+    pub fn strings(&mut self, key: &str, values: &[String]) -> &mut Self {
+        self.key(key);
+        self.out.push(b'[');
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            crate::protocol::json::write_string(&mut self.out, v);
+        }
+        self.out.push(b']');
+        self
+    }
+
+    /// A field whose value is already valid JSON.
+    pub fn raw(&mut self, key: &str, json: Option<&str>) -> &mut Self {
+        if let Some(j) = json {
+            self.key(key);
+            self.out.extend_from_slice(j.as_bytes());
+        }
+        self
+    }
+
+    /// The finished JSON text.
+    pub fn finish(&mut self) -> String {
+        self.out.push(b'}');
+        String::from_utf8(core::mem::take(&mut self.out)).unwrap_or_default()
+    }
+}
+
+impl Default for ObjectWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn digits(mut n: u64) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}

@@ -1,0 +1,301 @@
+//! The one registry of tasks: their state, what has been delivered to the user, and the rules that keep
+//! delivery exact: progress never goes backwards, and a task's outcome is delivered once.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::json::ObjectWriter;
+use super::task::{Outcome, Progress, TaskEvent, TaskKind, TaskStatus};
+
+/// A task and what is known about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackedTask {
+    /// The task id.
+    pub id: String,
+    /// Image or video, when known.
+    pub kind: Option<TaskKind>,
+    /// Lifecycle status.
+    pub status: TaskStatus,
+    /// Latest progress.
+    pub progress: Progress,
+    /// The result, once completed.
+    pub outcome: Option<Outcome>,
+    /// The error, once failed.
+    pub error: Option<String>,
+    /// Whether the failure may be retried.
+    pub is_retryable: Option<bool>,
+    /// Why it was cancelled.
+    pub reason: Option<String>,
+    /// Whether the hub sends us its events.
+    pub subscribed: bool,
+    /// Seconds left, when they can be estimated.
+    pub eta_seconds: Option<f64>,
+    order: u64,
+    created_at: u64,
+    updated_at: u64,
+    first_progress: Option<(u64, f64)>,
+    started_at: Option<u64>,
+    estimated_seconds: Option<f64>,
+}
+
+/// A user-facing event: its name and its payload as JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// `started`, `progress`, `completed`, `failed` or `cancelled`.
+    pub name: &'static str,
+    /// The task it concerns.
+    pub task_id: String,
+    /// The payload object as JSON.
+    pub json: String,
+}
+
+/// Every task the client knows, keyed by id.
+#[derive(Debug)]
+pub struct Registry {
+    tasks: HashMap<String, TrackedTask>,
+    finished: VecDeque<String>,
+    max_finished: usize,
+    next_order: u64,
+    version: u64,
+}
+
+impl Registry {
+    /// An empty registry keeping at most `max_finished` finished tasks (the oldest are forgotten first).
+    pub fn new(max_finished: usize) -> Self {
+        Registry { tasks: HashMap::new(), finished: VecDeque::new(), max_finished, next_order: 0, version: 0 }
+    }
+
+    /// Changes whenever anything in the registry changes.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// How many tasks are known.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Whether no task is known.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// A task by id.
+    pub fn get(&self, id: &str) -> Option<&TrackedTask> {
+        self.tasks.get(id)
+    }
+
+    /// Starts tracking a task (no-op when known; fills in the kind when it was unknown).
+    pub fn track(&mut self, id: &str, kind: Option<TaskKind>, now: u64) -> &mut TrackedTask {
+        self.version += 1;
+        let order = self.next_order;
+        let task = self.tasks.entry(id.to_string()).or_insert_with(|| TrackedTask {
+            id: id.to_string(),
+            kind,
+            status: TaskStatus::Pending,
+            progress: Progress::default(),
+            outcome: None,
+            error: None,
+            is_retryable: None,
+            reason: None,
+            subscribed: false,
+            eta_seconds: None,
+            order,
+            created_at: now,
+            updated_at: now,
+            first_progress: None,
+            started_at: None,
+            estimated_seconds: None,
+        });
+        if task.order == order {
+            self.next_order += 1;
+        }
+        if task.kind.is_none() {
+            task.kind = kind;
+        }
+        task
+    }
+
+    /// Marks a task (un)subscribed.
+    pub fn set_subscribed(&mut self, id: &str, subscribed: bool) {
+        if let Some(t) = self.tasks.get_mut(id) {
+            if t.subscribed != subscribed {
+                t.subscribed = subscribed;
+                self.version += 1;
+            }
+        }
+    }
+
+    /// Forgets a task.
+    pub fn remove(&mut self, id: &str) -> Option<TrackedTask> {
+        let removed = self.tasks.remove(id);
+        if removed.is_some() {
+            self.version += 1;
+            self.finished.retain(|f| f != id);
+        }
+        removed
+    }
+
+    /// Forgets every finished task.
+    pub fn clear_finished(&mut self) {
+        for id in core::mem::take(&mut self.finished) {
+            self.tasks.remove(&id);
+        }
+        self.version += 1;
+    }
+
+    /// Tasks that have not finished, of one kind (or all).
+    pub fn unfinished(&self, kind: Option<TaskKind>) -> Vec<(String, Option<TaskKind>)> {
+        let mut list: Vec<&TrackedTask> = self
+            .tasks
+            .values()
+            .filter(|t| !t.status.is_terminal() && (kind.is_none() || t.kind == kind || t.kind.is_none()))
+            .collect();
+        list.sort_by_key(|t| t.order);
+        list.into_iter().map(|t| (t.id.clone(), t.kind)).collect()
+    }
+
+    /// Applies what the server said; returns the event to deliver, or `None` when it would repeat or undo
+    /// what the user already saw.
+    pub fn apply(&mut self, event: TaskEvent, kind: Option<TaskKind>, now: u64) -> Option<Delivery> {
+        let task_id = event.task_id().to_string();
+        let task = self.track(&task_id, kind, now);
+        if task.status.is_terminal() {
+            return None;
+        }
+        task.updated_at = now;
+        let delivery = match event {
+            TaskEvent::Started { estimated_seconds, .. } => {
+                task.started_at.get_or_insert(now);
+                task.estimated_seconds = estimated_seconds.or(task.estimated_seconds);
+                let json = base(task).opt_number("estimatedSeconds", estimated_seconds).finish();
+                Delivery { name: "started", task_id, json }
+            }
+            TaskEvent::Progress { progress, .. } => {
+                if progress.percent < task.progress.percent {
+                    return None;
+                }
+                task.started_at.get_or_insert(now);
+                task.first_progress.get_or_insert((now, progress.percent));
+                task.status = TaskStatus::InProgress;
+                task.progress = progress;
+                task.eta_seconds = eta(task, now);
+                let p = &task.progress;
+                let json = base(task)
+                    .number("progress", p.percent)
+                    .opt_string("status", p.status.as_deref())
+                    .opt_string("message", p.message.as_deref())
+                    .opt_number("imagesCompleted", p.images_completed)
+                    .opt_number("totalImages", p.total_images)
+                    .opt_number("framesCompleted", p.frames_completed)
+                    .opt_number("totalFrames", p.total_frames)
+                    .opt_number("estimatedSecondsRemaining", task.eta_seconds)
+                    .finish();
+                Delivery { name: "progress", task_id, json }
+            }
+            TaskEvent::Completed { outcome, .. } => {
+                task.status = TaskStatus::Completed;
+                task.progress.percent = 100.0;
+                task.eta_seconds = Some(0.0);
+                let json = completed_json(task, &outcome);
+                task.outcome = Some(outcome);
+                Delivery { name: "completed", task_id, json }
+            }
+            TaskEvent::Failed { error, is_retryable, .. } => {
+                task.status = TaskStatus::Failed;
+                task.eta_seconds = None;
+                let json = base(task)
+                    .string("status", "failed")
+                    .string("error", &error)
+                    .opt_boolean("isRetryable", is_retryable)
+                    .finish();
+                task.error = Some(error);
+                task.is_retryable = is_retryable;
+                Delivery { name: "failed", task_id, json }
+            }
+            TaskEvent::Cancelled { reason, .. } => {
+                task.status = TaskStatus::Cancelled;
+                task.eta_seconds = None;
+                let json = base(task).string("status", "cancelled").opt_string("reason", reason.as_deref()).finish();
+                task.reason = reason;
+                Delivery { name: "cancelled", task_id, json }
+            }
+        };
+        if self.tasks.get(&delivery.task_id).is_some_and(|t| t.status.is_terminal()) {
+            self.finished.push_back(delivery.task_id.clone());
+            while self.finished.len() > self.max_finished {
+                if let Some(old) = self.finished.pop_front() {
+                    self.tasks.remove(&old);
+                }
+            }
+        }
+        Some(delivery)
+    }
+
+    /// Every task as a JSON array, oldest first: what the React hook renders.
+    pub fn snapshot_json(&self) -> String {
+        let mut list: Vec<&TrackedTask> = self.tasks.values().collect();
+        list.sort_by_key(|t| t.order);
+        let mut out = String::from("[");
+        for (i, t) in list.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let result = t.outcome.as_ref().map(|o| completed_json(t, o));
+            let json = ObjectWriter::new()
+                .string("id", &t.id)
+                .string("taskId", &t.id)
+                .opt_string("taskType", t.kind.map(TaskKind::name))
+                .string("status", t.status.name())
+                .number("progress", t.progress.percent)
+                .opt_string("message", t.progress.message.as_deref())
+                .opt_string("statusText", t.progress.status.as_deref())
+                .opt_number("estimatedSecondsRemaining", t.eta_seconds)
+                .raw("result", result.as_deref())
+                .opt_string("error", t.error.as_deref())
+                .opt_boolean("isRetryable", t.is_retryable)
+                .opt_string("reason", t.reason.as_deref())
+                .boolean("subscribed", t.subscribed)
+                .number("createdAt", t.created_at as f64)
+                .number("updatedAt", t.updated_at as f64)
+                .finish();
+            out.push_str(&json);
+        }
+        out.push(']');
+        out
+    }
+}
+
+fn base(task: &TrackedTask) -> ObjectWriter {
+    let mut w = ObjectWriter::new();
+    w.string("taskId", &task.id).opt_string("taskType", task.kind.map(TaskKind::name));
+    w
+}
+
+fn completed_json(task: &TrackedTask, o: &Outcome) -> String {
+    base(task)
+        .string("status", "completed")
+        .opt_string("imageUrl", o.image_urls.first().map(String::as_str))
+        .strings("imageUrls", &o.image_urls)
+        .opt_string("videoUrl", o.video_url.as_deref())
+        .opt_string("previewUrl", o.preview_url.as_deref())
+        .opt_number("cost", o.cost)
+        .opt_number("durationSeconds", o.duration_seconds)
+        .raw("metadata", o.metadata.as_deref())
+        .finish()
+}
+
+/// Seconds left: from the observed rate of progress, else from the server's estimate.
+fn eta(task: &TrackedTask, now: u64) -> Option<f64> {
+    let p = task.progress.percent;
+    if p >= 100.0 {
+        return Some(0.0);
+    }
+    if let Some((t0, p0)) = task.first_progress {
+        if p > p0 && now > t0 {
+            let per_ms = (p - p0) / (now - t0) as f64;
+            return Some(((100.0 - p) / per_ms / 1000.0).round());
+        }
+    }
+    let (estimate, started) = (task.estimated_seconds?, task.started_at?);
+    Some((estimate - now.saturating_sub(started) as f64 / 1000.0).max(0.0).round())
+}
