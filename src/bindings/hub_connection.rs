@@ -9,17 +9,13 @@ use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::calls::Calls;
 use super::js;
 use super::logger::Logger;
 use super::options;
 use crate::browser::driver::Driver;
 use crate::browser::global;
 use crate::connection::{Connection, Event, InvokeKind, State};
-
-enum Pending {
-    Invoke { resolve: Function, reject: Function },
-    Stream { subscriber: JsValue },
-}
 
 #[derive(Default)]
 struct Callbacks {
@@ -31,7 +27,7 @@ struct Callbacks {
 
 struct Shared {
     handlers: RefCell<HashMap<String, Vec<Function>>>,
-    pending: RefCell<HashMap<u64, Pending>>,
+    calls: Calls,
     callbacks: RefCell<Callbacks>,
     start_waiters: RefCell<Vec<(Function, Function)>>,
     logger: Logger,
@@ -57,7 +53,7 @@ impl HubConnection {
         let driver = Driver::new(Connection::new(parsed.config, seed), parsed.hooks);
         let shared = Rc::new(Shared {
             handlers: RefCell::new(HashMap::new()),
-            pending: RefCell::new(HashMap::new()),
+            calls: Calls::default(),
             callbacks: RefCell::new(Callbacks::default()),
             start_waiters: RefCell::new(Vec::new()),
             logger: parsed.logger,
@@ -230,21 +226,9 @@ impl HubConnection {
     }
 
     fn call(&self, kind: InvokeKind, method: &str, args: &Array) -> Promise {
-        let arguments = match JSON::stringify(args) {
-            Ok(s) => String::from(s),
-            Err(e) => return Promise::reject(&js::error(&format!("Arguments could not be serialized: {}", global::error_message(&e)))),
-        };
-        match self.driver.invoke(kind, method, &arguments) {
-            Err(e) => Promise::reject(&js::error(&e)),
-            Ok(None) => Promise::resolve(&JsValue::UNDEFINED),
-            Ok(Some(id)) => {
-                let mut pending = None;
-                let promise = Promise::new(&mut |resolve, reject| pending = Some(Pending::Invoke { resolve, reject }));
-                if let Some(p) = pending {
-                    self.shared.pending.borrow_mut().insert(id, p);
-                }
-                promise
-            }
+        match JSON::stringify(args) {
+            Ok(arguments) => self.shared.calls.invoke(&self.driver, kind, method, &String::from(arguments)),
+            Err(e) => Promise::reject(&js::error(&format!("Arguments could not be serialized: {}", global::error_message(&e)))),
         }
     }
 }
@@ -283,7 +267,7 @@ impl StreamResult {
         };
         match self.driver.invoke(InvokeKind::Stream, &self.method, &arguments) {
             Ok(Some(id)) => {
-                self.shared.pending.borrow_mut().insert(id, Pending::Stream { subscriber });
+                self.shared.calls.add_stream(id, subscriber);
                 Subscription { driver: self.driver.clone(), id: Some(id) }.into()
             }
             Ok(None) => Subscription { driver: self.driver.clone(), id: None }.into(),
@@ -349,36 +333,10 @@ impl Shared {
             }
             Event::ProtocolError(message) => self.each(|c| &c.errors, &Array::of1(&js::error(&message))),
             Event::Log(level, message) => self.logger.log(level, &message),
-            Event::Completion { id, outcome } => {
-                let Some(pending) = self.pending.borrow_mut().remove(&id) else { return };
-                let parsed = outcome.map(|json| json.map(|j| JSON::parse(&j)));
-                match (pending, parsed) {
-                    (Pending::Invoke { resolve, .. }, Ok(None)) => {
-                        let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
-                    }
-                    (Pending::Invoke { resolve, .. }, Ok(Some(Ok(value)))) => {
-                        let _ = resolve.call1(&JsValue::UNDEFINED, &value);
-                    }
-                    (Pending::Invoke { reject, .. }, Ok(Some(Err(e)))) => {
-                        let _ = reject.call1(&JsValue::UNDEFINED, &e);
-                    }
-                    (Pending::Invoke { reject, .. }, Err(message)) => {
-                        let _ = reject.call1(&JsValue::UNDEFINED, &js::error(&message));
-                    }
-                    (Pending::Stream { subscriber }, Ok(_)) => notify(&subscriber, "complete", &Array::new()),
-                    (Pending::Stream { subscriber }, Err(message)) => {
-                        notify(&subscriber, "error", &Array::of1(&js::error(&message)))
-                    }
-                }
-            }
+            Event::Completion { id, outcome } => self.calls.complete(id, outcome),
             Event::StreamItem { id, item } => {
-                let subscriber = match self.pending.borrow().get(&id) {
-                    Some(Pending::Stream { subscriber }) => subscriber.clone(),
-                    _ => return,
-                };
-                match JSON::parse(&item) {
-                    Ok(value) => notify(&subscriber, "next", &Array::of1(&value)),
-                    Err(e) => self.logger.log(crate::connection::LogLevel::Error, &global::error_message(&e)),
+                if let Err(e) = self.calls.stream_item(id, &item) {
+                    self.logger.log(crate::connection::LogLevel::Error, &global::error_message(&e));
                 }
             }
             Event::Invocation { target, arguments, invocation_id } => {
@@ -440,8 +398,3 @@ fn serialize_result(value: &JsValue) -> Result<Option<String>, String> {
     JSON::stringify(value).map(|s| Some(String::from(s))).map_err(|e| global::error_message(&e))
 }
 
-fn notify(subscriber: &JsValue, method: &str, args: &Array) {
-    if let Some(f) = js::get(subscriber, method).and_then(|f| f.dyn_into::<Function>().ok()) {
-        js::call_safely(&f, args);
-    }
-}

@@ -26,14 +26,6 @@ pub fn error(message: &str) -> JsValue {
     js_sys::Error::new(message).into()
 }
 
-/// An optional string option.
-pub fn string(obj: &JsValue, key: &str, what: &str) -> Result<Option<String>, JsValue> {
-    match get(obj, key) {
-        None => Ok(None),
-        Some(v) => v.as_string().map(Some).ok_or_else(|| type_error(&format!("{what}.{key} must be a string."))),
-    }
-}
-
 /// An optional boolean option.
 pub fn boolean(obj: &JsValue, key: &str, what: &str) -> Result<Option<bool>, JsValue> {
     match get(obj, key) {

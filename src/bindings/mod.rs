@@ -2,6 +2,9 @@
 //! Only compiled for wasm32.
 
 mod builder;
+mod calls;
+mod conduit_client;
+mod conduit_options;
 mod hub_connection;
 mod js;
 mod logger;
@@ -9,4 +12,5 @@ mod options;
 mod typescript;
 
 pub use builder::HubConnectionBuilder;
+pub use conduit_client::ConduitRealtimeClient;
 pub use hub_connection::{HubConnection, StreamResult, Subscription};

@@ -281,7 +281,7 @@ impl Driver {
         }
     }
 
-    /// Tears down the transport, timer and listeners (the connection stops first).
+    /// Stops the connection (delivering the resulting events), then tears down transport, timer and listeners.
     pub fn dispose(&self) {
         self.stop();
         self.0.transport.borrow_mut().take();

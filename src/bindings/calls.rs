@@ -1,0 +1,85 @@
+//! Invocations waiting for the server: each pending id holds the Promise callbacks (or stream subscriber)
+//! to settle when its Completion or StreamItems arrive.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use js_sys::{Array, Function, Promise, JSON};
+use wasm_bindgen::prelude::*;
+
+use super::js;
+use crate::browser::driver::Driver;
+use crate::connection::InvokeKind;
+
+enum Pending {
+    Invoke { resolve: Function, reject: Function },
+    Stream { subscriber: JsValue },
+}
+
+/// The pending invocations of one connection.
+#[derive(Default)]
+pub struct Calls {
+    pending: RefCell<HashMap<u64, Pending>>,
+}
+
+impl Calls {
+    /// Invokes `method` with `arguments` (a JSON array text); the Promise settles with the parsed result.
+    pub fn invoke(&self, driver: &Driver, kind: InvokeKind, method: &str, arguments: &str) -> Promise {
+        match driver.invoke(kind, method, arguments) {
+            Err(e) => Promise::reject(&js::error(&e)),
+            Ok(None) => Promise::resolve(&JsValue::UNDEFINED),
+            Ok(Some(id)) => {
+                let mut pending = None;
+                let promise = Promise::new(&mut |resolve, reject| pending = Some(Pending::Invoke { resolve, reject }));
+                if let Some(p) = pending {
+                    self.pending.borrow_mut().insert(id, p);
+                }
+                promise
+            }
+        }
+    }
+
+    /// Registers the subscriber of a stream started with id `id`.
+    pub fn add_stream(&self, id: u64, subscriber: JsValue) {
+        self.pending.borrow_mut().insert(id, Pending::Stream { subscriber });
+    }
+
+    /// Settles invocation `id`: `Ok(Some(json))`, `Ok(None)` for void, or `Err(message)`.
+    pub fn complete(&self, id: u64, outcome: Result<Option<String>, String>) {
+        let Some(pending) = self.pending.borrow_mut().remove(&id) else { return };
+        let parsed = outcome.map(|json| json.map(|j| JSON::parse(&j)));
+        match (pending, parsed) {
+            (Pending::Invoke { resolve, .. }, Ok(None)) => {
+                let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
+            }
+            (Pending::Invoke { resolve, .. }, Ok(Some(Ok(value)))) => {
+                let _ = resolve.call1(&JsValue::UNDEFINED, &value);
+            }
+            (Pending::Invoke { reject, .. }, Ok(Some(Err(e)))) => {
+                let _ = reject.call1(&JsValue::UNDEFINED, &e);
+            }
+            (Pending::Invoke { reject, .. }, Err(message)) => {
+                let _ = reject.call1(&JsValue::UNDEFINED, &js::error(&message));
+            }
+            (Pending::Stream { subscriber }, Ok(_)) => notify(&subscriber, "complete", &Array::new()),
+            (Pending::Stream { subscriber }, Err(message)) => notify(&subscriber, "error", &Array::of1(&js::error(&message))),
+        }
+    }
+
+    /// Delivers one stream item (JSON text) to its subscriber; `Err` when the item is not JSON.
+    pub fn stream_item(&self, id: u64, item: &str) -> Result<(), JsValue> {
+        let subscriber = match self.pending.borrow().get(&id) {
+            Some(Pending::Stream { subscriber }) => subscriber.clone(),
+            _ => return Ok(()),
+        };
+        notify(&subscriber, "next", &Array::of1(&JSON::parse(item)?));
+        Ok(())
+    }
+}
+
+/// Calls `subscriber[method](...args)` if the subscriber has that method.
+pub fn notify(subscriber: &JsValue, method: &str, args: &Array) {
+    if let Some(f) = js::get(subscriber, method).and_then(|f| f.dyn_into::<Function>().ok()) {
+        js::call_safely(&f, args);
+    }
+}
