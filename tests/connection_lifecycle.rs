@@ -381,3 +381,20 @@ fn broken_messagepack_framing_drops_the_connection() {
         Some(&Event::Closed(Some("Invalid MessagePack framing from the server: input ended inside a value".into())))
     );
 }
+
+#[test]
+fn plain_http_to_other_hosts_is_refused_unless_allowed() {
+    assert!(Config::new("http://example.com/hub").validate().unwrap_err().contains("allowInsecure"));
+    assert!(Config::new("https://example.com/hub").validate().is_ok());
+    assert!(Config::new("http://localhost:5000/hub").validate().is_ok());
+    assert!(Config::new("http://127.0.0.1:5000/hub").validate().is_ok());
+    let mut allowed = Config::new("http://example.com/hub");
+    allowed.allow_insecure = true;
+    assert!(allowed.validate().is_ok());
+
+    let mut d = Driver::new(Config::new("https://example.com/hub"));
+    d.conn.start(d.now).unwrap();
+    let (g, _, _) = d.expect_negotiate();
+    d.conn.negotiated(d.now, g, Ok(br#"{"url":"http://evil.example/hub","accessToken":"t"}"#));
+    assert!(matches!(d.events().last(), Some(Event::StartFailed(m)) if m.starts_with("Negotiate redirect refused")));
+}

@@ -593,6 +593,7 @@ impl Client {
         if let Some(size) = o.max_message_size {
             config.max_message_bytes = size as usize;
         }
+        config.allow_insecure = o.allow_insecure;
         config.validate().map_err(|e| js::type_error(&e))?;
         let token_factory = match (&o.access_token_factory, &o.virtual_key) {
             (Some(f), _) => f.clone(),

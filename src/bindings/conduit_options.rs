@@ -43,6 +43,8 @@ pub struct ClientOptions {
     pub max_finished_tasks: usize,
     /// Skip server messages larger than this.
     pub max_message_size: Option<u64>,
+    /// Allow plain http/ws to hosts other than this machine.
+    pub allow_insecure: bool,
 }
 
 /// Parses and checks the constructor's options.
@@ -112,6 +114,7 @@ pub fn parse(options: &JsValue) -> Result<ClientOptions, JsValue> {
         with_credentials: js::boolean(options, "withCredentials", WHAT)?.unwrap_or(false),
         max_finished_tasks: js::number(options, "maxFinishedTasks", WHAT)?.unwrap_or(500) as usize,
         max_message_size: js::number(options, "maxMessageSize", WHAT)?,
+        allow_insecure,
     })
 }
 

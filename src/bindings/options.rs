@@ -61,6 +61,7 @@ pub fn parse(url: &str, options: &JsValue, with_credentials_default: bool) -> Re
             config.replay_buffer_bytes = size as usize;
         }
     }
+    config.allow_insecure = js::boolean(options, "allowInsecure", WHAT)?.unwrap_or(false);
     if let Some(size) = js::number(options, "maxMessageSize", WHAT)? {
         config.max_message_bytes = size as usize;
     }

@@ -62,6 +62,8 @@ export interface HubConnectionOptions {
     logLevel?: LogLevel | LogLevelName | Logger;
     /** Skip incoming messages larger than this many bytes (default 16 MiB). */
     maxMessageSize?: number;
+    /** Allow plain http/ws to hosts other than this machine (tokens would travel unencrypted). */
+    allowInsecure?: boolean;
 }
 /** Receives the items of a stream. */
 export interface StreamSubscriber<T> {

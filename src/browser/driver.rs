@@ -110,10 +110,19 @@ impl Driver {
         if !self.0.listeners.borrow().is_empty() {
             return;
         }
-        let target = global::event_target();
-        let listeners: Vec<EventListener> = ["online", "resume", "pageshow"]
+        let global = global::event_target();
+        let document = js_sys::Reflect::get(&global, &"document".into())
+            .ok()
+            .filter(|d| d.is_object())
+            .map(|d| d.unchecked_into::<web_sys::EventTarget>());
+        let mut targets = vec![(global, "online"), (global::event_target(), "pageshow")];
+        if let Some(doc) = document {
+            targets.push((doc.clone(), "resume"));
+            targets.push((doc, "visibilitychange"));
+        }
+        let listeners: Vec<EventListener> = targets
             .into_iter()
-            .map(|event| {
+            .map(|(target, event)| {
                 let weak = self.weak();
                 EventListener::new(&target, event, move |_| {
                     if let Some(d) = Driver::from_weak(&weak) {

@@ -72,9 +72,24 @@ pub struct Config {
     pub replay_buffer_bytes: usize,
     /// Incoming records larger than this are skipped with an error.
     pub max_message_bytes: usize,
+    /// Allow unencrypted http/ws to hosts other than this machine.
+    pub allow_insecure: bool,
 }
 
+const INSECURE: &str =
+    "Refusing plain http/ws to a host other than this machine: tokens would travel unencrypted. Use https, or set allowInsecure.";
+
 impl Config {
+    /// Whether connecting to `url` is allowed: encrypted, or to this machine, or insecure allowed.
+    pub fn permits(&self, url: &str) -> bool {
+        self.allow_insecure || super::url::is_secure(url) || super::url::is_loopback(url)
+    }
+
+    /// The error for a URL that [`Config::permits`] refuses.
+    pub fn insecure_error() -> &'static str {
+        INSECURE
+    }
+
     /// Defaults of the official client for `url`: JSON, every transport, 15 s keep-alive, 30 s server timeout,
     /// no automatic reconnect.
     pub fn new(url: impl Into<String>) -> Self {
@@ -92,6 +107,7 @@ impl Config {
             stateful_reconnect: false,
             replay_buffer_bytes: 100_000,
             max_message_bytes: 16 * 1024 * 1024,
+            allow_insecure: false,
         }
     }
 
@@ -99,6 +115,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         if !super::url::is_http(&self.url) {
             return Err("The hub URL must be an absolute http:// or https:// URL.".into());
+        }
+        if !self.permits(&self.url) {
+            return Err(INSECURE.into());
         }
         if self.skip_negotiation && !self.transports.is_web_sockets_only() {
             return Err("Negotiation can only be skipped when using the WebSocket transport directly.".into());

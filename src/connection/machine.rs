@@ -319,6 +319,9 @@ impl Connection {
                 if !url::is_http(&next) {
                     return self.attempt_failed(now, "Negotiate redirected to a URL that is not http(s).".into());
                 }
+                if !self.config.permits(&next) {
+                    return self.attempt_failed(now, format!("Negotiate redirect refused. {}", Config::insecure_error()));
+                }
                 if access_token.is_some() {
                     self.access_token = access_token;
                 }
