@@ -59,6 +59,14 @@ fn values_without_a_json_equivalent_are_mapped() {
 }
 
 #[test]
+fn non_negative_signed_integers_have_no_minus_sign() {
+    // Found by the transcode fuzz target: int8 0 came out as "-0".
+    assert_eq!(msgpack_to_json(&[0xd0, 0x00]).unwrap(), "0");
+    assert_eq!(msgpack_to_json(&[0xd3, 0, 0, 0, 0, 0, 0, 0, 5]).unwrap(), "5");
+    assert_eq!(msgpack_to_json(&[0xd0, 0xff]).unwrap(), "-1");
+}
+
+#[test]
 fn bad_input_is_an_error() {
     assert_eq!(msgpack_to_json(&[0x92, 0x01]), Err(ProtocolError::Truncated));
     assert_eq!(msgpack_to_json(&[0x81, 0x90, 0x01]), Err(ProtocolError::WrongType("map key")));

@@ -39,7 +39,9 @@ pub fn msgpack_to_json(bytes: &[u8]) -> Result<String, ProtocolError> {
             Token::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
             Token::Uint(n) => json_write::unsigned(&mut out, n),
             Token::Int(n) => {
-                out.push(b'-');
+                if n < 0 {
+                    out.push(b'-');
+                }
                 json_write::unsigned(&mut out, n.unsigned_abs());
             }
             Token::F32(f) => float(&mut out, f as f64),
