@@ -12,14 +12,29 @@ bash scripts/setup.sh
 step "native tests (cargo test)"
 cargo test --workspace --quiet
 
+step "dev server"
+mkdir -p artifacts
+pidfile=$(mktemp)
+export DEVSERVER_LOG=artifacts/devserver.log
+DEVSERVER_URL=$(bash scripts/devserver.sh "$pidfile")
+export DEVSERVER_URL
+trap 'kill "$(cat "$pidfile")" 2>/dev/null || true' EXIT
+echo "dev server at $DEVSERVER_URL"
+
+step "dev server against the official @microsoft/signalr client (node --test)"
+node --test --test-concurrency=1 tests/devserver/
+
 step "browser tests (wasm-pack test, headless Chromium)"
-export CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-180}
+export CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
 for t in tests/web_*.rs; do
   wasm-pack --log-level warn test --headless --chrome --mode no-install --test "$(basename "$t" .rs)"
 done
 
 step "package builds (pkg/web, pkg/bundler)"
 bash scripts/build.sh
+
+step "web: React hook (Vitest), demos, packed consumer app, docs (Playwright on Chromium)"
+bash scripts/test-web.sh "$DEVSERVER_URL"
 
 step "npm pack"
 npm pack --dry-run --json 2>/dev/null | node -e '

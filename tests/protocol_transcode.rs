@@ -67,6 +67,19 @@ fn non_negative_signed_integers_have_no_minus_sign() {
 }
 
 #[test]
+fn fuzz_regressions_timestamp_keys_and_negative_zero() {
+    assert_eq!(msgpack_to_json(&[0x81, 0xd6, 0xff, 0, 0, 0, 0, 0xc0]).unwrap(), r#"{"1970-01-01T00:00:00.000Z":null}"#);
+    assert_eq!(msgpack_to_json(&[0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0]).unwrap(), "0");
+    assert_eq!(msgpack_to_json(&[0x81, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0x01]).unwrap(), r#"{"1.5":1}"#);
+    for file in ["int8_zero_minus_zero.bin", "timestamp_map_key_double_quoted.bin", "float64_negative_zero.bin"] {
+        let bytes = std::fs::read(format!("{}/fuzz/regressions/transcode/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let json = msgpack_to_json(&bytes).unwrap();
+        let again = msgpack_to_json(&json_to_msgpack(&json).unwrap()).unwrap();
+        assert_eq!(again, json, "{file}");
+    }
+}
+
+#[test]
 fn bad_input_is_an_error() {
     assert_eq!(msgpack_to_json(&[0x92, 0x01]), Err(ProtocolError::Truncated));
     assert_eq!(msgpack_to_json(&[0x81, 0x90, 0x01]), Err(ProtocolError::WrongType("map key")));

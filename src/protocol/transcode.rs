@@ -27,13 +27,10 @@ pub fn msgpack_to_json(bytes: &[u8]) -> Result<String, ProtocolError> {
     loop {
         let is_key = matches!(stack.last(), Some(Open::Map(_, true)));
         let token = r.token()?;
-        if is_key {
-            match token {
-                Token::Str(_) => {}
-                Token::Array(_) | Token::Map(_) => return Err(ProtocolError::WrongType("map key")),
-                _ => out.push(b'"'),
-            }
+        if is_key && matches!(token, Token::Array(_) | Token::Map(_)) {
+            return Err(ProtocolError::WrongType("map key"));
         }
+        let value_start = out.len();
         match token {
             Token::Nil => out.extend_from_slice(b"null"),
             Token::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
@@ -77,7 +74,9 @@ pub fn msgpack_to_json(bytes: &[u8]) -> Result<String, ProtocolError> {
                 stack.push(if is_map { Open::Map(n, true) } else { Open::Array(n) });
             }
         }
-        if is_key && !matches!(token, Token::Str(_)) {
+        if is_key && out.get(value_start) != Some(&b'"') {
+            // JSON keys are strings: quote the text of a scalar key.
+            out.insert(value_start, b'"');
             out.push(b'"');
         }
         // Close finished containers and write the separator before the next value.
@@ -137,6 +136,11 @@ fn last_is_value(out: &[u8]) -> bool {
 fn float(out: &mut Vec<u8>, f: f64) {
     if !f.is_finite() {
         out.extend_from_slice(b"null");
+        return;
+    }
+    if f == 0.0 {
+        // Like JSON.stringify(-0).
+        out.push(b'0');
         return;
     }
     let mut s = String::new();

@@ -1,0 +1,2 @@
+// CSS imports, for the type check.
+declare module '*.css';
