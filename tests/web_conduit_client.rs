@@ -218,6 +218,7 @@ async fn http_errors_are_typed() {
     dev("POST", &format!("/_dev/fail?target=http&status=503&count=1&key={key}")).await;
     let e = wasm_bindgen_futures::JsFuture::from(c.generate_image(object(r#"{"prompt":"x"}"#, &[]))).await.unwrap_err();
     assert_eq!((path(&e, "status").as_f64(), path(&e, "retryable")), (Some(503.0), JsValue::TRUE));
+    assert_eq!(path(&e, "retryAfter").as_f64(), Some(1.0), "from the Retry-After header");
     dev("POST", &format!("/_dev/fail?target=http&status=502&count=1&body=%3Chtml%3Eproxy%3C%2Fhtml%3E&key={key}")).await;
     let e = wasm_bindgen_futures::JsFuture::from(c.generate_image(object(r#"{"prompt":"x"}"#, &[]))).await.unwrap_err();
     assert!(path(&e, "message").as_string().unwrap().contains("without a JSON error"), "{:?}", path(&e, "message"));
