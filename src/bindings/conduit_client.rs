@@ -629,15 +629,8 @@ impl Client {
     }
 
     fn start_hub(self: &Rc<Self>, hub: &Rc<Hub>) -> Promise {
-        let mut waiter = None;
-        let started = Promise::new(&mut |resolve, reject| waiter = Some((resolve, reject)));
-        if let Some(w) = waiter {
-            hub.start_waiters.borrow_mut().push(w);
-        }
+        let started = self.start_hub_quietly(hub);
         *hub.start.borrow_mut() = Some(started.clone());
-        if let Err(e) = hub.driver.start() {
-            self.settle_start(hub, Err(e));
-        }
         let (client, hub) = (self.clone(), hub.clone());
         future_to_promise(async move {
             let result = JsFuture::from(started).await;
@@ -766,6 +759,7 @@ impl Client {
         *hub.retry_timer.borrow_mut() = Some(timer);
     }
 
+    /// Starts the hub's connection; the Promise settles with the start (no events).
     fn start_hub_quietly(&self, hub: &Rc<Hub>) -> Promise {
         let mut waiter = None;
         let started = Promise::new(&mut |resolve, reject| waiter = Some((resolve, reject)));
