@@ -12,6 +12,10 @@ bash scripts/setup.sh
 step "native tests (cargo test)"
 cargo test --workspace --quiet
 
+# Built before the dev server starts: it serves pkg/ only if the folder exists at start.
+step "package builds (pkg/web, pkg/bundler)"
+bash scripts/build.sh
+
 step "dev server"
 mkdir -p artifacts
 pidfile=$(mktemp)
@@ -29,9 +33,6 @@ export CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDG
 for t in tests/web_*.rs; do
   wasm-pack --log-level warn test --headless --chrome --mode no-install --test "$(basename "$t" .rs)"
 done
-
-step "package builds (pkg/web, pkg/bundler)"
-bash scripts/build.sh
 
 step "web: React hook (Vitest), demos, packed consumer app, docs (Playwright on Chromium)"
 bash scripts/test-web.sh "$DEVSERVER_URL"
