@@ -76,19 +76,11 @@ impl Default for Config {
     }
 }
 
-/// The repository's `www/` at `/` and `pkg/` at `/pkg/`, when they exist.
+/// The repository's `www/` at `/` and `pkg/` at `/pkg/` (looked up per request, so a build made after the
+/// server started is served too).
 pub fn default_statics() -> Vec<(String, PathBuf)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut out = Vec::new();
-    let pkg = root.join("pkg");
-    if pkg.is_dir() {
-        out.push(("/pkg/".to_string(), pkg));
-    }
-    let www = root.join("www");
-    if www.is_dir() {
-        out.push(("/".to_string(), www));
-    }
-    out
+    vec![("/pkg/".to_string(), root.join("pkg")), ("/".to_string(), root.join("www"))]
 }
 
 pub const USAGE: &str = "\
