@@ -160,6 +160,7 @@ impl ConduitRealtimeClient {
             }
             let event = TaskEvent::Cancelled { task_id: id, reason: Some("Cancelled by the client.".into()) };
             client.apply(event, Some(kind));
+            client.notify_change();
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -346,12 +347,12 @@ impl Client {
         }
     }
 
+    /// Applies a server report to the registry and delivers the resulting event (the caller notifies changes).
     fn apply(&self, event: TaskEvent, kind: Option<TaskKind>) {
         let delivery = self.registry.borrow_mut().apply(event, kind, global::now());
         if let Some(d) = delivery {
             self.deliver(d);
         }
-        self.notify_change();
     }
 
     fn notify_change(&self) {
@@ -476,24 +477,7 @@ impl Client {
             js::error(&format!("Not connected to the {0} hub. Call connect('{0}') first.", kind.name()))
         })?;
         self.registry.borrow_mut().track(id, Some(kind), global::now());
-        let (first, fallback) = dialect::subscribe_methods(kind);
-        let args = {
-            let mut out = Vec::new();
-            out.push(b'[');
-            crate::protocol::json::write_string(&mut out, id);
-            out.push(b']');
-            String::from_utf8(out).unwrap_or_default()
-        };
-        let use_fallback = fallback.is_some() && self.request_method_missing.get();
-        let method = if use_fallback { fallback.unwrap_or(first) } else { first };
-        let mut result = JsFuture::from(hub.calls.invoke(&hub.driver, InvokeKind::Invoke, method, &args)).await;
-        if let (Err(e), Some(fallback), false) = (&result, fallback, use_fallback) {
-            if dialect::is_missing_method(&global::error_message(e)) {
-                self.log(LogLevel::Information, &format!("{first} does not exist on this server; using {fallback}."));
-                self.request_method_missing.set(true);
-                result = JsFuture::from(hub.calls.invoke(&hub.driver, InvokeKind::Invoke, fallback, &args)).await;
-            }
-        }
+        let result = self.invoke_task_method(&hub, dialect::subscribe_methods(kind), id).await;
         match result {
             Ok(_) => {
                 self.registry.borrow_mut().set_subscribed(id, true);
@@ -521,16 +505,7 @@ impl Client {
             _ => return,
         };
         let Some(hub) = kind.and_then(|k| self.connected_hub(k)) else { return };
-        let (first, fallback) = dialect::unsubscribe_methods(hub.kind);
-        let method = if self.request_method_missing.get() { fallback.unwrap_or(first) } else { first };
-        let args = format!("[{}]", JSON::stringify(&JsValue::from_str(id)).map(String::from).unwrap_or_default());
-        let mut result = JsFuture::from(hub.calls.invoke(&hub.driver, InvokeKind::Invoke, method, &args)).await;
-        if let (Err(e), Some(fallback)) = (&result, fallback) {
-            if method == first && dialect::is_missing_method(&global::error_message(e)) {
-                self.request_method_missing.set(true);
-                result = JsFuture::from(hub.calls.invoke(&hub.driver, InvokeKind::Invoke, fallback, &args)).await;
-            }
-        }
+        let result = self.invoke_task_method(&hub, dialect::unsubscribe_methods(hub.kind), id).await;
         self.registry.borrow_mut().set_subscribed(id, false);
         match result {
             Ok(_) => {
@@ -543,6 +518,29 @@ impl Client {
         self.notify_change();
     }
 
+    /// Invokes a (un)subscribe method with the task id; on a server where the documented `*Request` method does
+    /// not exist, uses the `*Task` fallback from then on.
+    async fn invoke_task_method(&self, hub: &Hub, (first, fallback): (&'static str, Option<&'static str>), id: &str) -> Result<JsValue, JsValue> {
+        let mut args = b"[".to_vec();
+        crate::protocol::json::write_string(&mut args, id);
+        args.push(b']');
+        let args = String::from_utf8(args).unwrap_or_default();
+        let call = |method: &str| JsFuture::from(hub.calls.invoke(&hub.driver, InvokeKind::Invoke, method, &args));
+        let Some(fallback) = fallback else { return call(first).await };
+        if self.request_method_missing.get() {
+            return call(fallback).await;
+        }
+        let result = call(first).await;
+        match &result {
+            Err(e) if dialect::is_missing_method(&global::error_message(e)) => {
+                self.log(LogLevel::Information, &format!("{first} does not exist on this server; using {fallback}."));
+                self.request_method_missing.set(true);
+                call(fallback).await
+            }
+            _ => result,
+        }
+    }
+
     async fn fetch_status(&self, id: &str, kind: TaskKind) -> Result<JsValue, JsValue> {
         let url = api::status_url(&self.options.base_url, kind, id);
         let response = self.http("GET", &url, Body::None, "Status").await?;
@@ -551,6 +549,7 @@ impl Client {
         }
         let report = api::parse_status(&response.body, kind, id).map_err(|e| self.error(&e))?;
         self.apply(report.event, Some(kind));
+        self.notify_change();
         JSON::parse(&report.json)
     }
 

@@ -360,22 +360,16 @@ impl Shared {
             }
             return;
         };
-        let respond = |driver: &Driver, outcome: Result<Option<String>, String>| {
-            driver.with_connection(|c| match &outcome {
-                Ok(json) => c.client_result(global::now(), &id, Ok(json.as_deref())),
-                Err(e) => c.client_result(global::now(), &id, Err(e)),
-            });
-        };
         let [handler] = handlers.as_slice() else {
             let error = if handlers.is_empty() { "Client didn't provide a result." } else { "Client provided multiple results." };
-            return respond(driver, Err(error.into()));
+            return respond(driver, &id, Err(error.into()));
         };
         let value = match handler.apply(&JsValue::UNDEFINED, &args) {
             Ok(v) => v,
-            Err(e) => return respond(driver, Err(global::error_message(&e))),
+            Err(e) => return respond(driver, &id, Err(global::error_message(&e))),
         };
         if !value.has_type::<Promise>() {
-            return respond(driver, serialize_result(&value));
+            return respond(driver, &id, serialize_result(&value));
         }
         let driver = driver.clone();
         wasm_bindgen_futures::spawn_local(async move {
@@ -383,12 +377,17 @@ impl Shared {
                 Ok(v) => serialize_result(&v),
                 Err(e) => Err(global::error_message(&e)),
             };
-            driver.with_connection(|c| match &outcome {
-                Ok(json) => c.client_result(global::now(), &id, Ok(json.as_deref())),
-                Err(e) => c.client_result(global::now(), &id, Err(e)),
-            });
+            respond(&driver, &id, outcome);
         });
     }
+}
+
+/// Answers a server invocation that expects a result.
+fn respond(driver: &Driver, id: &str, outcome: Result<Option<String>, String>) {
+    driver.with_connection(|c| match &outcome {
+        Ok(json) => c.client_result(global::now(), id, Ok(json.as_deref())),
+        Err(e) => c.client_result(global::now(), id, Err(e)),
+    });
 }
 
 fn serialize_result(value: &JsValue) -> Result<Option<String>, String> {
