@@ -90,3 +90,14 @@ fn bad_input_is_an_error() {
     assert_eq!(json_to_msgpack(&"[".repeat(10_000)), Err(ProtocolError::TooDeep));
     assert_eq!(json_to_msgpack("1 2"), Err(ProtocolError::Syntax(2)));
 }
+
+#[test]
+fn numbers_round_trip_through_their_text() {
+    use conduit_realtime::protocol::number;
+    for (value, text) in [(1.5, "1.5"), (0.1, "0.1"), (-3.0, "-3"), (-0.0, "0"), (f64::NAN, "null")] {
+        let mut out = Vec::new();
+        number::write_f64(&mut out, value);
+        assert_eq!(String::from_utf8(out).unwrap(), text);
+    }
+    assert_eq!(number::parse_f64("-1.25e3"), Some(-1250.0));
+}

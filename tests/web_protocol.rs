@@ -28,3 +28,19 @@ fn msgpack_payloads_transcode_for_json_parse() {
     let parsed = js_sys::JSON::parse(&json).unwrap();
     assert_eq!(js_sys::JSON::stringify(&parsed).unwrap(), "[\"x\",1.5]");
 }
+
+#[wasm_bindgen_test]
+fn numbers_use_the_browsers_own_conversions() {
+    use conduit_realtime::protocol::number;
+    for (value, text) in [(1.5, "1.5"), (0.1, "0.1"), (-2.5e-7, "-2.5e-7"), (1e21, "1e+21"), (-3.0, "-3"), (-0.0, "0")] {
+        let mut out = Vec::new();
+        number::write_f64(&mut out, value);
+        assert_eq!(String::from_utf8(out).unwrap(), text);
+    }
+    assert_eq!(number::parse_f64("0.1"), Some(0.1));
+    assert_eq!(number::parse_f64("-1.25e3"), Some(-1250.0));
+    assert_eq!(number::parse_f64("x"), None);
+    // JSON -> MessagePack keeps the exact double.
+    let packed = transcode::json_to_msgpack("[0.30000000000000004]").unwrap();
+    assert_eq!(&packed[1..], &[&[0xcb][..], &0.30000000000000004f64.to_bits().to_be_bytes()].concat()[..]);
+}

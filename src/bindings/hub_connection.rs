@@ -176,7 +176,7 @@ impl HubConnection {
         #[wasm_bindgen(js_name = newMethod, unchecked_param_type = "(...args: never[]) => unknown")] new_method: Function,
     ) {
         let mut handlers = self.shared.handlers.borrow_mut();
-        let list = handlers.entry(method_name.to_lowercase()).or_default();
+        let list = handlers.entry(method_name.to_ascii_lowercase()).or_default();
         if !list.iter().any(|f| f == &new_method) {
             list.push(new_method);
         }
@@ -188,7 +188,7 @@ impl HubConnection {
         #[wasm_bindgen(js_name = methodName)] method_name: &str,
         #[wasm_bindgen(unchecked_param_type = "(...args: never[]) => unknown")] method: Option<Function>,
     ) {
-        let key = method_name.to_lowercase();
+        let key = method_name.to_ascii_lowercase();
         let mut handlers = self.shared.handlers.borrow_mut();
         match method {
             None => {
@@ -346,7 +346,7 @@ impl Shared {
     }
 
     fn invoke_handlers(&self, driver: &Driver, target: &str, arguments: &str, invocation_id: Option<String>) {
-        let handlers = self.handlers.borrow().get(&target.to_lowercase()).cloned().unwrap_or_default();
+        let handlers = self.handlers.borrow().get(&target.to_ascii_lowercase()).cloned().unwrap_or_default();
         let args = match JSON::parse(arguments) {
             Ok(a) => Array::from(&a),
             Err(e) => return self.logger.log(crate::connection::LogLevel::Error, &global::error_message(&e)),

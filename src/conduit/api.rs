@@ -260,7 +260,7 @@ impl ApiError {
 /// Reads a `Retry-After` value given in seconds (HTTP dates are converted by the caller).
 pub fn retry_after_seconds(value: &str) -> Option<f64> {
     let v = value.trim();
-    v.bytes().all(|b| b.is_ascii_digit()).then(|| v.parse().ok()).flatten()
+    v.bytes().all(|b| b.is_ascii_digit()).then(|| v.parse::<u64>().ok()).flatten().map(|n| n as f64)
 }
 
 fn reason_phrase(status: u16) -> &'static str {

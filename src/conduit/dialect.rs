@@ -107,7 +107,7 @@ fn positional(target: &str, args: &[&str], hub: Option<TaskKind>, problems: &mut
             TaskEvent::Cancelled { task_id, reason: reason.map(|r| r.into_owned()) }
         }
         "TaskTimedOut" => {
-            let seconds = arg(1).and_then(|s| json::number(s, "timeoutSeconds").ok());
+            let seconds = arg(1).filter(|s| json::number(s, "timeoutSeconds").is_ok());
             let error = match seconds {
                 Some(s) => format!("The task timed out after {s} seconds."),
                 None => "The task timed out.".to_string(),

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use crate::protocol::json::cursor::Cursor;
-use crate::protocol::ProtocolError;
+use crate::protocol::{number, ProtocolError};
 
 /// Raw JSON values of an object's fields, looked up by name.
 pub struct Fields<'a> {
@@ -70,7 +70,7 @@ pub fn string<'a>(raw: &'a str, field: &'static str) -> Result<Cow<'a, str>, Pro
 /// A raw JSON number value.
 pub fn number(raw: &str, field: &'static str) -> Result<f64, ProtocolError> {
     match raw.as_bytes().first() {
-        Some(b'-' | b'0'..=b'9') => raw.parse().map_err(|_| ProtocolError::WrongType(field)),
+        Some(b'-' | b'0'..=b'9') => number::parse_f64(raw).ok_or(ProtocolError::WrongType(field)),
         _ => Err(ProtocolError::WrongType(field)),
     }
 }
@@ -128,15 +128,7 @@ impl ObjectWriter {
     pub fn number(&mut self, key: &str, value: f64) -> &mut Self {
         if value.is_finite() {
             self.key(key);
-            if value.fract() == 0.0 && value.abs() < 9e15 {
-                crate::protocol::json::write::unsigned(&mut self.out, value.abs() as u64);
-                if value < 0.0 {
-                    let at = self.out.len() - digits(value.abs() as u64);
-                    self.out.insert(at, b'-');
-                }
-            } else {
-                self.out.extend_from_slice(format!("{value}").as_bytes());
-            }
+            number::write_f64(&mut self.out, value);
         }
         self
     }
@@ -198,13 +190,4 @@ impl Default for ObjectWriter {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn digits(mut n: u64) -> usize {
-    let mut d = 1;
-    while n >= 10 {
-        n /= 10;
-        d += 1;
-    }
-    d
 }

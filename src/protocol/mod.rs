@@ -11,6 +11,7 @@ pub mod json;
 mod message;
 pub mod msgpack;
 pub mod negotiate;
+pub mod number;
 pub mod transcode;
 
 pub use error::ProtocolError;

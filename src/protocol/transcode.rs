@@ -11,7 +11,7 @@ use crate::protocol::json::cursor::{Cursor, MAX_DEPTH};
 use crate::protocol::json::write as json_write;
 use crate::protocol::msgpack::read::{Reader, Token};
 use crate::protocol::msgpack::write as mp_write;
-use crate::protocol::ProtocolError;
+use crate::protocol::{number, ProtocolError};
 
 enum Open {
     Array(usize),
@@ -41,8 +41,8 @@ pub fn msgpack_to_json(bytes: &[u8]) -> Result<String, ProtocolError> {
                 }
                 json_write::unsigned(&mut out, n.unsigned_abs());
             }
-            Token::F32(f) => float(&mut out, f as f64),
-            Token::F64(f) => float(&mut out, f),
+            Token::F32(f) => number::write_f64(&mut out, f as f64),
+            Token::F64(f) => number::write_f64(&mut out, f),
             Token::Str(n) => json_write::string(&mut out, r.str_body(n)?),
             Token::Bin(n) => {
                 out.push(b'[');
@@ -133,22 +133,6 @@ fn last_is_value(out: &[u8]) -> bool {
     !matches!(out.last(), Some(b'[' | b'{'))
 }
 
-fn float(out: &mut Vec<u8>, f: f64) {
-    if !f.is_finite() {
-        out.extend_from_slice(b"null");
-        return;
-    }
-    if f == 0.0 {
-        // Like JSON.stringify(-0).
-        out.push(b'0');
-        return;
-    }
-    let mut s = String::new();
-    let _ = write!(s, "{f:?}");
-    let s = s.strip_suffix(".0").unwrap_or(&s);
-    out.extend_from_slice(s.as_bytes());
-}
-
 fn timestamp(data: &[u8]) -> Option<(i64, u32)> {
     let be = |b: &[u8]| b.iter().fold(0u64, |acc, &x| (acc << 8) | x as u64);
     match data.len() {
@@ -235,7 +219,7 @@ fn json_value(c: &mut Cursor<'_>, out: &mut Vec<u8>, depth: usize) -> Result<(),
             } else if let Ok(n) = text.parse::<u64>() {
                 mp_write::unsigned(out, n);
             } else {
-                let f: f64 = text.parse().map_err(|_| ProtocolError::Syntax(c.pos()))?;
+                let f = number::parse_f64(text).ok_or(ProtocolError::Syntax(c.pos()))?;
                 out.push(0xcb);
                 out.extend_from_slice(&f.to_bits().to_be_bytes());
             }
