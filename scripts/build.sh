@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 [ -x node_modules/.bin/wasm-opt ] || { echo "node_modules/.bin/wasm-opt is missing: run scripts/setup.sh" >&2; exit 1; }
 for target in web bundler; do
+  rm -rf "pkg/$target/snippets"
   wasm-pack --log-level warn build --release --mode no-install --target "$target" --out-dir "pkg/$target" --out-name conduit_realtime --no-pack
   rm -f "pkg/$target/.gitignore" "pkg/$target/package.json" "pkg/$target/README.md"
   node scripts/patch-dts.mjs "pkg/$target/conduit_realtime.d.ts"

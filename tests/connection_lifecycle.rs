@@ -2,7 +2,9 @@
 
 mod support;
 
-use conduit_realtime::connection::{Action, Config, Event, InvokeKind, State, TransportSet, INVOCATION_CANCELED};
+use conduit_realtime::connection::{
+    Action, Config, Event, InvokeKind, Payload, State, TransportSet, INVOCATION_CANCELED,
+};
 use conduit_realtime::protocol::negotiate::TransportKind;
 use conduit_realtime::protocol::HubProtocol;
 use support::*;
@@ -42,6 +44,39 @@ fn start_negotiates_opens_and_handshakes() {
         ]
     );
     assert!(d.conn.start(d.now).is_err(), "a second start is refused");
+}
+
+#[test]
+fn arguments_of_a_kept_frame_come_as_ranges_of_it() {
+    let (mut d, g) = started(Config::new(HUB));
+    d.events();
+    let frame = "{\"type\":1,\"target\":\"A\",\"arguments\":[\"é\",1]}\x1e{\"type\":1,\"target\":\"B\",\"arguments\":[]}\x1e";
+    d.conn.received_frame(d.now, g, frame.as_bytes(), 7);
+    let args: Vec<Payload> = d
+        .events()
+        .into_iter()
+        .filter_map(|e| if let Event::Invocation { arguments, .. } = e { Some(arguments) } else { None })
+        .collect();
+    assert!(matches!(args[0], Payload::InFrame { frame: 7, .. }));
+    assert_eq!(args[0].text(Some((7, frame))), Some("[\"é\",1]"));
+    assert_eq!(args[1].text(Some((7, frame))), Some("[]"));
+    assert_eq!(args[1].text(Some((8, frame))), None, "a range of another frame is not resolved");
+    // Records received without a kept frame (and MessagePack) come as text.
+    d.conn.received(d.now, g, frame.as_bytes());
+    assert!(d.events().iter().any(|e| matches!(e, Event::Invocation { arguments: Payload::Text(t), .. } if t == "[]")));
+}
+
+#[test]
+fn arguments_after_the_handshake_in_the_same_frame_come_as_text() {
+    let mut d = Driver::new(Config::new(HUB));
+    d.conn.start(d.now).unwrap();
+    let (g, _, _) = d.expect_negotiate();
+    d.conn.negotiated(d.now, g, Ok(negotiate_body("a", false).as_bytes()));
+    let (g, _, _) = d.expect_open();
+    d.conn.transport_opened(d.now, g);
+    d.expect_send();
+    d.conn.received_frame(d.now, g, b"{}\x1e{\"type\":1,\"target\":\"A\",\"arguments\":[2]}\x1e", 1);
+    assert!(d.events().contains(&Event::Invocation { target: "A".into(), arguments: "[2]".into(), invocation_id: None }));
 }
 
 #[test]

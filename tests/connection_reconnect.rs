@@ -3,7 +3,7 @@
 mod support;
 
 use conduit_realtime::connection::{
-    Action, Config, Event, InvokeKind, RetryContext, RetryPolicy, State, DEFAULT_DELAYS, INVOCATION_CANCELED,
+    Action, Config, Event, InvokeKind, Payload, RetryContext, RetryPolicy, State, DEFAULT_DELAYS, INVOCATION_CANCELED,
 };
 use support::*;
 
@@ -253,12 +253,12 @@ fn stateful_reconnect_resumes_and_replays_without_duplicates() {
         g2,
         b"{\"type\":9,\"sequenceId\":2}\x1e{\"type\":1,\"target\":\"N\",\"arguments\":[2]}\x1e{\"type\":1,\"target\":\"N\",\"arguments\":[3]}\x1e",
     );
-    let delivered: Vec<String> = d
+    let delivered: Vec<Payload> = d
         .events()
         .into_iter()
         .filter_map(|e| if let Event::Invocation { arguments, .. } = e { Some(arguments) } else { None })
         .collect();
-    assert_eq!(delivered, vec!["[1]", "[2]", "[3]"]);
+    assert_eq!(delivered, vec!["[1]".into(), "[2]".into(), "[3]".into()]);
     let _ = first;
     // An Ack for what we received goes out within a second.
     let at = d.run_to_next_timeout();

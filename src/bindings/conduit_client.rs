@@ -665,7 +665,8 @@ impl Client {
                 if let Some(id) = invocation_id {
                     driver.with_connection(|c| c.client_result(global::now(), &id, Err("Client didn't provide a result.")));
                 }
-                match dialect::map_invocation(&target, &arguments, Some(hub.kind)) {
+                let mapped = driver.with_text(&arguments, |text| dialect::map_invocation(&target, text, Some(hub.kind)));
+                match mapped.unwrap_or_else(|e| Err(global::error_message(&e))) {
                     Ok(Some(mapped)) => {
                         let task_id = mapped.event.task_id().to_string();
                         for problem in &mapped.problems {

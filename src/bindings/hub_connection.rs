@@ -2,7 +2,6 @@
 //! It only translates: the connection state machine decides, the browser driver does the I/O.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, JSON};
@@ -10,12 +9,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::calls::Calls;
+use super::handlers::Handlers;
 use super::js;
 use super::logger::Logger;
 use super::options;
 use crate::browser::driver::Driver;
 use crate::browser::global;
-use crate::connection::{Connection, Event, InvokeKind, State};
+use crate::connection::{Connection, Event, InvokeKind, LogLevel, Payload, State};
 
 #[derive(Default)]
 struct Callbacks {
@@ -26,7 +26,7 @@ struct Callbacks {
 }
 
 struct Shared {
-    handlers: RefCell<HashMap<String, Vec<Function>>>,
+    handlers: Handlers,
     calls: Calls,
     callbacks: RefCell<Callbacks>,
     start_waiters: RefCell<Vec<(Function, Function)>>,
@@ -52,7 +52,7 @@ impl HubConnection {
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
         let driver = Driver::new(Connection::new(parsed.config, seed), parsed.hooks);
         let shared = Rc::new(Shared {
-            handlers: RefCell::new(HashMap::new()),
+            handlers: Handlers::default(),
             calls: Calls::default(),
             callbacks: RefCell::new(Callbacks::default()),
             start_waiters: RefCell::new(Vec::new()),
@@ -175,11 +175,7 @@ impl HubConnection {
         #[wasm_bindgen(js_name = methodName)] method_name: &str,
         #[wasm_bindgen(js_name = newMethod, unchecked_param_type = "(...args: never[]) => unknown")] new_method: Function,
     ) {
-        let mut handlers = self.shared.handlers.borrow_mut();
-        let list = handlers.entry(method_name.to_ascii_lowercase()).or_default();
-        if !list.iter().any(|f| f == &new_method) {
-            list.push(new_method);
-        }
+        self.shared.handlers.add(method_name, &new_method);
     }
 
     /// Removes one handler, or every handler of the method when none is given.
@@ -188,21 +184,7 @@ impl HubConnection {
         #[wasm_bindgen(js_name = methodName)] method_name: &str,
         #[wasm_bindgen(unchecked_param_type = "(...args: never[]) => unknown")] method: Option<Function>,
     ) {
-        let key = method_name.to_ascii_lowercase();
-        let mut handlers = self.shared.handlers.borrow_mut();
-        match method {
-            None => {
-                handlers.remove(&key);
-            }
-            Some(f) => {
-                if let Some(list) = handlers.get_mut(&key) {
-                    list.retain(|h| h != &f);
-                    if list.is_empty() {
-                        handlers.remove(&key);
-                    }
-                }
-            }
-        }
+        self.shared.handlers.remove(method_name, method.as_ref());
     }
 
     /// Called when the connection closes for good, with the error if there was one.
@@ -336,7 +318,7 @@ impl Shared {
             Event::Completion { id, outcome } => self.calls.complete(id, outcome),
             Event::StreamItem { id, item } => {
                 if let Err(e) = self.calls.stream_item(id, &item) {
-                    self.logger.log(crate::connection::LogLevel::Error, &global::error_message(&e));
+                    self.logger.log(LogLevel::Error, &global::error_message(&e));
                 }
             }
             Event::Invocation { target, arguments, invocation_id } => {
@@ -345,26 +327,21 @@ impl Shared {
         }
     }
 
-    fn invoke_handlers(&self, driver: &Driver, target: &str, arguments: &str, invocation_id: Option<String>) {
-        let handlers = self.handlers.borrow().get(&target.to_ascii_lowercase()).cloned().unwrap_or_default();
-        let args = match JSON::parse(arguments) {
-            Ok(a) => Array::from(&a),
-            Err(e) => return self.logger.log(crate::connection::LogLevel::Error, &global::error_message(&e)),
-        };
+    fn invoke_handlers(&self, driver: &Driver, target: &str, arguments: &Payload, invocation_id: Option<String>) {
+        let handlers = self.handlers.get(target).unwrap_or_default();
         let Some(id) = invocation_id else {
-            if handlers.is_empty() {
-                self.logger.log(crate::connection::LogLevel::Warning, &format!("No client method with the name '{target}' found."));
-            }
-            for h in &handlers {
-                js::call_safely(h, &args);
+            if handlers.length() == 0 {
+                self.logger.log(LogLevel::Warning, &format!("No client method with the name '{target}' found."));
+            } else if let Err(e) = driver.call_handlers(arguments, &handlers) {
+                self.logger.log(LogLevel::Error, &global::error_message(&e));
             }
             return;
         };
-        let [handler] = handlers.as_slice() else {
-            let error = if handlers.is_empty() { "Client didn't provide a result." } else { "Client provided multiple results." };
+        if handlers.length() != 1 {
+            let error = if handlers.length() == 0 { "Client didn't provide a result." } else { "Client provided multiple results." };
             return respond(driver, &id, Err(error.into()));
-        };
-        let value = match handler.apply(&JsValue::UNDEFINED, &args) {
+        }
+        let value = match driver.parse(arguments).and_then(|args| Function::from(handlers.get(0)).apply(&JsValue::UNDEFINED, &args.into())) {
             Ok(v) => v,
             Err(e) => return respond(driver, &id, Err(global::error_message(&e))),
         };

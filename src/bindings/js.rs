@@ -53,9 +53,4 @@ pub fn function(obj: &JsValue, key: &str, what: &str) -> Result<Option<Function>
     }
 }
 
-/// Calls `f` with `args`, reporting (not propagating) a throw.
-pub fn call_safely(f: &Function, args: &js_sys::Array) {
-    if let Err(e) = f.apply(&JsValue::UNDEFINED, args) {
-        web_sys::console::error_2(&"conduit-realtime: an event handler threw:".into(), &e);
-    }
-}
+pub use crate::browser::global::call_safely;

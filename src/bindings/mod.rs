@@ -5,6 +5,7 @@ mod builder;
 mod calls;
 mod conduit_client;
 mod conduit_options;
+mod handlers;
 mod hub_connection;
 mod js;
 mod logger;

@@ -5,16 +5,19 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Promise};
+use js_sys::{Array, Function, JsString, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::frame::Frame;
 use super::global;
 use super::http::{self, Body, HttpOptions};
 use super::listener::EventListener;
 use super::timer::Timeout;
 use super::transport::{Transport, TransportEvents};
-use crate::connection::{Action, Connection, Event, InvokeKind, RetryContext, State};
+use crate::connection::{Action, Connection, Event, InvokeKind, Payload, RetryContext, State};
+
+const STALE_FRAME: &str = "conduit-realtime: a message outlived the frame it came in";
 
 /// JavaScript callbacks and settings the driver uses.
 pub struct Hooks {
@@ -37,6 +40,9 @@ struct Shared {
     timer: RefCell<Option<(u64, Timeout)>>,
     listeners: RefCell<Vec<EventListener>>,
     pumping: Cell<bool>,
+    /// The text frame whose events are being delivered, and the number of the last one.
+    frame: RefCell<Option<Rc<Frame>>>,
+    frames: Cell<u32>,
 }
 
 /// A handle to a connection running in the browser.
@@ -54,6 +60,8 @@ impl Driver {
             timer: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             pumping: Cell::new(false),
+            frame: RefCell::new(None),
+            frames: Cell::new(0),
         }))
     }
 
@@ -104,6 +112,64 @@ impl Driver {
     /// Invokes a hub method with arguments as a JSON array text.
     pub fn invoke(&self, kind: InvokeKind, target: &str, arguments: &str) -> Result<Option<u64>, String> {
         self.with_connection(|c| c.invoke(global::now(), kind, target, arguments))
+    }
+
+    /// Feeds a text frame to the connection and delivers its events while the frame is kept, so JSON arguments
+    /// reach handlers as slices of the socket's own string.
+    fn receive_text(&self, generation: u32, js: JsString) {
+        if self.0.pumping.get() {
+            let text = js.as_string().unwrap_or_default();
+            return self.with_connection(|c| c.received(global::now(), generation, text.as_bytes()));
+        }
+        let number = self.0.frames.get().wrapping_add(1);
+        self.0.frames.set(number);
+        let frame = Rc::new(Frame::new(number, js));
+        *self.0.frame.borrow_mut() = Some(frame.clone());
+        self.0.conn.borrow_mut().received_frame(global::now(), generation, frame.text.as_bytes(), number);
+        self.pump();
+        self.0.frame.borrow_mut().take();
+    }
+
+    fn current_frame(&self, number: u32) -> Option<Rc<Frame>> {
+        self.0.frame.borrow().as_ref().filter(|f| f.number == number).cloned()
+    }
+
+    /// Calls each handler with the payload (a JSON array) as its arguments; a throwing handler is logged.
+    pub fn call_handlers(&self, payload: &Payload, handlers: &Array) -> Result<(), JsValue> {
+        match payload {
+            Payload::InFrame { frame, start, end } => match self.current_frame(*frame) {
+                Some(f) => f.deliver(*start, *end, handlers),
+                None => Err(JsValue::from_str(STALE_FRAME)),
+            },
+            Payload::Text(text) => {
+                let args = Array::from(&js_sys::JSON::parse(text)?);
+                handlers.for_each(&mut |h, _, _| global::call_safely(h.unchecked_ref(), &args));
+                Ok(())
+            }
+        }
+    }
+
+    /// Parses a payload with the browser's `JSON.parse`.
+    pub fn parse(&self, payload: &Payload) -> Result<JsValue, JsValue> {
+        match payload {
+            Payload::InFrame { frame, start, end } => match self.current_frame(*frame) {
+                Some(f) => f.parse(*start, *end),
+                None => Err(JsValue::from_str(STALE_FRAME)),
+            },
+            Payload::Text(text) => js_sys::JSON::parse(text),
+        }
+    }
+
+    /// Runs `f` on a payload's JSON text.
+    pub fn with_text<T>(&self, payload: &Payload, f: impl FnOnce(&str) -> T) -> Result<T, JsValue> {
+        let frame = match payload {
+            Payload::InFrame { frame, .. } => self.current_frame(*frame),
+            Payload::Text(_) => None,
+        };
+        match payload.text(frame.as_ref().map(|fr| (fr.number, fr.text.as_str()))) {
+            Some(text) => Ok(f(text)),
+            None => Err(JsValue::from_str(STALE_FRAME)),
+        }
     }
 
     fn listen_for_network(&self) {
@@ -226,7 +292,7 @@ impl Driver {
     }
 
     fn transport_events(&self, generation: u32) -> TransportEvents {
-        let (w1, w2, w3) = (self.weak(), self.weak(), self.weak());
+        let (w1, w2, w3, w4) = (self.weak(), self.weak(), self.weak(), self.weak());
         TransportEvents {
             on_open: Box::new(move || {
                 if let Some(d) = Driver::from_weak(&w1) {
@@ -236,6 +302,11 @@ impl Driver {
             on_data: Box::new(move |data| {
                 if let Some(d) = Driver::from_weak(&w2) {
                     d.with_connection(|c| c.received(global::now(), generation, data));
+                }
+            }),
+            on_text: Box::new(move |js| {
+                if let Some(d) = Driver::from_weak(&w4) {
+                    d.receive_text(generation, js);
                 }
             }),
             on_close: Box::new(move |reason| {

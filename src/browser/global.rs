@@ -33,3 +33,10 @@ pub fn error_message(value: &JsValue) -> String {
     }
     value.as_string().unwrap_or_else(|| String::from(&js_sys::JsString::from(value.clone())))
 }
+
+/// Calls `f` with `args`, reporting (not propagating) a throw.
+pub fn call_safely(f: &Function, args: &js_sys::Array) {
+    if let Err(e) = f.apply(&JsValue::UNDEFINED, args) {
+        web_sys::console::error_2(&"conduit-realtime: an event handler threw:".into(), &e);
+    }
+}

@@ -2,6 +2,7 @@
 //! Only compiled for wasm32.
 
 pub mod driver;
+pub mod frame;
 pub mod global;
 pub mod http;
 pub mod listener;

@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::{ArrayBuffer, JsString, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, EventSource, EventSourceInit, MessageEvent, WebSocket};
 
@@ -18,8 +18,10 @@ use crate::protocol::negotiate::TransportKind;
 pub struct TransportEvents {
     /// The transport is open.
     pub on_open: Box<dyn Fn()>,
-    /// Data arrived.
+    /// Binary data, or text read from an HTTP body, arrived.
     pub on_data: Box<dyn Fn(&[u8])>,
+    /// A text frame arrived (WebSocket text message or Server-Sent Event).
+    pub on_text: Box<dyn Fn(JsString)>,
     /// The transport failed or closed, with why.
     pub on_close: Box<dyn Fn(String)>,
 }
@@ -102,8 +104,8 @@ impl WebSocketTransport {
             let events = events.clone();
             Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
                 let data = e.unchecked_into::<MessageEvent>().data();
-                if let Some(text) = data.as_string() {
-                    (events.on_data)(text.as_bytes());
+                if data.is_string() {
+                    (events.on_text)(data.unchecked_into());
                 } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
                     (events.on_data)(&Uint8Array::new(buffer).to_vec());
                 }
@@ -238,8 +240,9 @@ impl EventSourceTransport {
         let on_message = {
             let events = events.clone();
             Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-                if let Some(text) = e.unchecked_into::<MessageEvent>().data().as_string() {
-                    (events.on_data)(text.as_bytes());
+                let data = e.unchecked_into::<MessageEvent>().data();
+                if data.is_string() {
+                    (events.on_text)(data.unchecked_into());
                 }
             })
         };

@@ -113,8 +113,8 @@ pub enum Event {
     Invocation {
         /// The method name as sent.
         target: String,
-        /// The arguments as a JSON array text.
-        arguments: String,
+        /// The arguments: a JSON array.
+        arguments: Payload,
         /// Present when the server expects a result (answer with `client_result`).
         invocation_id: Option<String>,
     },
@@ -136,4 +136,45 @@ pub enum Event {
     ProtocolError(String),
     /// A log line.
     Log(LogLevel, String),
+}
+
+/// A JSON payload from the server: its text, or where it lies in a frame passed to
+/// [`Connection::received_frame`](super::Connection::received_frame), so a browser driver can hand `JSON.parse` a
+/// slice of the string it already holds instead of copying the text out of WebAssembly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// The JSON text.
+    Text(String),
+    /// Bytes `start..end` (UTF-8 offsets) of the frame numbered `frame`.
+    InFrame {
+        /// The number the driver gave the frame.
+        frame: u32,
+        /// Where the payload starts.
+        start: usize,
+        /// Where it ends (exclusive).
+        end: usize,
+    },
+}
+
+impl Payload {
+    /// The payload's text, given the frame it may point into (`None` when it points into another frame).
+    pub fn text<'a>(&'a self, frame: Option<(u32, &'a str)>) -> Option<&'a str> {
+        match (self, frame) {
+            (Payload::Text(text), _) => Some(text),
+            (Payload::InFrame { frame, start, end }, Some((number, text))) if *frame == number => text.get(*start..*end),
+            (Payload::InFrame { .. }, _) => None,
+        }
+    }
+}
+
+impl From<&str> for Payload {
+    fn from(text: &str) -> Self {
+        Payload::Text(text.to_string())
+    }
+}
+
+impl From<String> for Payload {
+    fn from(text: String) -> Self {
+        Payload::Text(text)
+    }
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::config::Config;
-use super::event::{Action, Event, LogLevel, State};
+use super::event::{Action, Event, LogLevel, Payload, State};
 use super::replay::ReplayBuffer;
 use super::retry::{RetryContext, RetryPolicy};
 use super::url;
@@ -77,6 +77,8 @@ pub struct Connection {
     replay: Option<ReplayBuffer>,
     ack_at: Option<u64>,
     random: u64,
+    /// While `received_frame` runs: the frame's number, address and length.
+    frame: Option<(u32, usize, usize)>,
 }
 
 impl Connection {
@@ -102,6 +104,7 @@ impl Connection {
             replay: None,
             ack_at: None,
             random: seed | 1,
+            frame: None,
         }
     }
 
@@ -446,6 +449,15 @@ impl Connection {
         }
     }
 
+    /// Like [`received`](Self::received) for one whole text frame the driver keeps until the resulting events
+    /// are delivered: JSON invocation arguments then come as [`Payload::InFrame`] ranges of `data`, numbered
+    /// `frame`, instead of copies.
+    pub fn received_frame(&mut self, now: u64, generation: u32, data: &[u8], frame: u32) {
+        self.frame = Some((frame, data.as_ptr() as usize, data.len()));
+        self.received(now, generation, data);
+        self.frame = None;
+    }
+
     /// Time passed: fires whatever is due.
     pub fn timeout(&mut self, now: u64) {
         match self.phase {
@@ -702,6 +714,18 @@ impl Connection {
         }
     }
 
+    /// A JSON payload inside the frame being received is passed by position; anything else as text.
+    fn payload(&self, raw: Raw<'_>) -> Result<Payload, ProtocolError> {
+        if let (HubProtocol::Json, Some((frame, base, len))) = (self.config.protocol, self.frame) {
+            let bytes = raw.bytes();
+            let start = (bytes.as_ptr() as usize).wrapping_sub(base);
+            if start <= len && bytes.len() <= len - start {
+                return Ok(Payload::InFrame { frame, start, end: start + bytes.len() });
+            }
+        }
+        self.decode_payload(raw).map(Payload::Text)
+    }
+
     fn send_message(&mut self, now: u64, message: &HubMessage<'_>) {
         let mut data = Vec::new();
         self.config.protocol.encode(message, &mut data);
@@ -789,7 +813,7 @@ impl Connection {
             }
         }
         match message {
-            HubMessage::Invocation(m) => match self.decode_payload(m.arguments) {
+            HubMessage::Invocation(m) => match self.payload(m.arguments) {
                 Ok(arguments) => self.events.push_back(Event::Invocation {
                     target: m.target.into_owned(),
                     arguments,

@@ -10,7 +10,7 @@ mod retry;
 pub mod url;
 
 pub use config::{Config, TransportSet};
-pub use event::{Action, Event, LogLevel, State};
+pub use event::{Action, Event, LogLevel, Payload, State};
 pub use machine::{Connection, InvokeKind, INVOCATION_CANCELED};
 pub use replay::ReplayBuffer;
 pub use retry::{RetryContext, RetryPolicy, DEFAULT_DELAYS};
