@@ -2,7 +2,7 @@
 //! to settle when its Completion or StreamItems arrive.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use js_sys::{Array, Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
@@ -19,7 +19,7 @@ enum Pending {
 /// The pending invocations of one connection.
 #[derive(Default)]
 pub struct Calls {
-    pending: RefCell<BTreeMap<u64, Pending>>,
+    pending: RefCell<HashMap<u64, Pending>>,
 }
 
 impl Calls {

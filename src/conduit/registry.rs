@@ -1,7 +1,7 @@
 //! The one registry of tasks: their state, what has been delivered to the user, and the rules that keep
 //! delivery exact: progress never goes backwards, and a task's outcome is delivered once.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use super::json::ObjectWriter;
 use super::task::{Outcome, Progress, TaskEvent, TaskKind, TaskStatus};
@@ -51,7 +51,7 @@ pub struct Delivery {
 /// Every task the client knows, keyed by id.
 #[derive(Debug)]
 pub struct Registry {
-    tasks: BTreeMap<String, TrackedTask>,
+    tasks: HashMap<String, TrackedTask>,
     finished: VecDeque<String>,
     max_finished: usize,
     next_order: u64,
@@ -61,7 +61,7 @@ pub struct Registry {
 impl Registry {
     /// An empty registry keeping at most `max_finished` finished tasks (the oldest are forgotten first).
     pub fn new(max_finished: usize) -> Self {
-        Registry { tasks: BTreeMap::new(), finished: VecDeque::new(), max_finished, next_order: 0, version: 0 }
+        Registry { tasks: HashMap::new(), finished: VecDeque::new(), max_finished, next_order: 0, version: 0 }
     }
 
     /// Changes whenever anything in the registry changes.
@@ -150,7 +150,7 @@ impl Registry {
             .values()
             .filter(|t| !t.status.is_terminal() && (kind.is_none() || t.kind == kind || t.kind.is_none()))
             .collect();
-        list.sort_unstable_by_key(|t| t.order);
+        list.sort_by_key(|t| t.order);
         list.into_iter().map(|t| (t.id.clone(), t.kind)).collect()
     }
 
@@ -234,7 +234,7 @@ impl Registry {
     /// Every task as a JSON array, oldest first: what the React hook renders.
     pub fn snapshot_json(&self) -> String {
         let mut list: Vec<&TrackedTask> = self.tasks.values().collect();
-        list.sort_unstable_by_key(|t| t.order);
+        list.sort_by_key(|t| t.order);
         let mut out = String::from("[");
         for (i, t) in list.iter().enumerate() {
             if i > 0 {
