@@ -338,3 +338,32 @@ async fn listeners_may_throw_subscribe_or_disconnect() {
     assert!(!c.is_connected(JsValue::UNDEFINED));
     assert_eq!(settle(c.connect("image".into())).await.unwrap_err(), "Client has been disposed");
 }
+
+#[wasm_bindgen_test]
+async fn snapshots_reuse_the_objects_of_unchanged_tasks() {
+    let key = unique_key("snapshot");
+    let c = client("deployed", &key, "");
+    let log = record(&c);
+    settle(c.connect("image".into())).await.unwrap();
+    let fast = object(r#"{"model":"m","prompt":"fast ms=200 steps=2"}"#, &[]);
+    let slow = object(r#"{"model":"m","prompt":"slow ms=4000 steps=8"}"#, &[]);
+    let a = settle(c.generate_image(fast)).await.unwrap().as_string().unwrap();
+    let b = settle(c.generate_image(slow)).await.unwrap().as_string().unwrap();
+    wait_for("the fast task", 10_000, || count(&log, "completed", &a) == 1).await;
+    let task = |snapshot: &JsValue, id: &str| {
+        js_sys::Array::from(&path(snapshot, "tasks")).iter().find(|t| path(t, "taskId").as_string().as_deref() == Some(id)).unwrap()
+    };
+    let first = c.get_snapshot();
+    let seen = count(&log, "progress", &b);
+    wait_for("progress of the slow task", 10_000, || count(&log, "progress", &b) > seen).await;
+    let second = c.get_snapshot();
+    assert_ne!(first, second);
+    assert_eq!(task(&first, &a), task(&second, &a), "an unchanged task keeps its object");
+    assert_ne!(task(&first, &b), task(&second, &b), "a changed task gets a new object");
+    assert!(js_sys::Object::is_frozen(&task(&second, &b).into()));
+    assert_eq!(js_sys::Array::from(&path(&second, "tasks")).length(), 2);
+    c.clear_finished_tasks();
+    let ids: Vec<String> = js_sys::Array::from(&path(&c.get_snapshot(), "tasks")).iter().map(|t| path(&t, "taskId").as_string().unwrap()).collect();
+    assert!(!ids.contains(&a), "a cleared task leaves the snapshot");
+    settle(c.disconnect()).await.unwrap();
+}

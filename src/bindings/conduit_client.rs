@@ -3,6 +3,7 @@
 //! outcome exactly once, even one that happened while the socket was down.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise, JSON};
@@ -19,7 +20,7 @@ use crate::browser::timer::Timeout;
 use crate::conduit::api::{self, ApiError};
 use crate::conduit::dialect;
 use crate::conduit::redact::Redactor;
-use crate::conduit::registry::{Delivery, Registry};
+use crate::conduit::registry::{self, Delivery, Registry};
 use crate::conduit::task::{TaskEvent, TaskKind};
 use crate::connection::{Config, Connection, Event, InvokeKind, LogLevel, RetryPolicy, State};
 
@@ -50,6 +51,8 @@ struct Client {
     disposed: Cell<bool>,
     last_error: RefCell<JsValue>,
     snapshot: RefCell<Option<(u64, JsValue)>>,
+    /// Each task's frozen snapshot object with the revision it shows, reused while the task is unchanged.
+    task_objects: RefCell<HashMap<String, (u64, JsValue)>>,
     changes: Cell<u64>,
 }
 
@@ -82,6 +85,7 @@ impl ConduitRealtimeClient {
                 disposed: Cell::new(false),
                 last_error: RefCell::new(JsValue::NULL),
                 snapshot: RefCell::new(None),
+                task_objects: RefCell::new(HashMap::new()),
                 changes: Cell::new(0),
             }),
         })
@@ -381,14 +385,8 @@ impl Client {
         } else {
             "disconnected"
         };
-        let tasks = JSON::parse(&self.registry.borrow().snapshot_json()).unwrap_or_else(|_| Array::new().into());
-        for t in Array::from(&tasks).iter() {
-            if let Some(result) = js::get(&t, "result") {
-                Object::freeze(result.unchecked_ref::<Object>());
-            }
-            Object::freeze(t.unchecked_ref::<Object>());
-        }
-        Object::freeze(tasks.unchecked_ref::<Object>());
+        let tasks = self.task_array();
+        Object::freeze(&tasks);
         let snap = Object::new();
         js::set(&snap, "state", &JsValue::from_str(state));
         js::set(&snap, "isConnected", &JsValue::from_bool(state == "connected"));
@@ -399,6 +397,29 @@ impl Client {
         let snap: JsValue = Object::freeze(&snap).into();
         *self.snapshot.borrow_mut() = Some((version, snap.clone()));
         snap
+    }
+
+    /// Every task's frozen object, oldest first; only tasks that changed since the last snapshot are rebuilt, so
+    /// unchanged ones keep their identity (and React skips them).
+    fn task_array(&self) -> Array {
+        let registry = self.registry.borrow();
+        let mut cache = self.task_objects.borrow_mut();
+        cache.retain(|id, _| registry.get(id).is_some());
+        let tasks = Array::new();
+        for t in registry.ordered() {
+            let fresh = cache.get(&t.id).filter(|(revision, _)| *revision == t.revision).map(|(_, o)| o.clone());
+            let object = fresh.unwrap_or_else(|| {
+                let object = JSON::parse(&registry::task_json(t)).unwrap_or_else(|_| Object::new().into());
+                if let Some(result) = js::get(&object, "result") {
+                    Object::freeze(result.unchecked_ref::<Object>());
+                }
+                Object::freeze(object.unchecked_ref::<Object>());
+                cache.insert(t.id.clone(), (t.revision, object.clone()));
+                object
+            });
+            tasks.push(&object);
+        }
+        tasks
     }
 
     fn task_and_kind(&self, task_id: &JsValue, task_type: &JsValue) -> Result<(String, TaskKind), JsValue> {

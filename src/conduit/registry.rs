@@ -29,6 +29,8 @@ pub struct TrackedTask {
     pub subscribed: bool,
     /// Seconds left, when they can be estimated.
     pub eta_seconds: Option<f64>,
+    /// The registry's version when the task last changed.
+    pub revision: u64,
     order: u64,
     created_at: u64,
     updated_at: u64,
@@ -99,6 +101,7 @@ impl Registry {
             reason: None,
             subscribed: false,
             eta_seconds: None,
+            revision: 0,
             order,
             created_at: now,
             updated_at: now,
@@ -112,6 +115,7 @@ impl Registry {
         if task.kind.is_none() {
             task.kind = kind;
         }
+        task.revision = self.version;
         task
     }
 
@@ -121,6 +125,7 @@ impl Registry {
             if t.subscribed != subscribed {
                 t.subscribed = subscribed;
                 self.version += 1;
+                t.revision = self.version;
             }
         }
     }
@@ -231,38 +236,47 @@ impl Registry {
         Some(delivery)
     }
 
-    /// Every task as a JSON array, oldest first: what the React hook renders.
-    pub fn snapshot_json(&self) -> String {
+    /// Every task, oldest first: what the React hook renders.
+    pub fn ordered(&self) -> Vec<&TrackedTask> {
         let mut list: Vec<&TrackedTask> = self.tasks.values().collect();
         list.sort_by_key(|t| t.order);
+        list
+    }
+
+    /// Every task as a JSON array, oldest first.
+    pub fn snapshot_json(&self) -> String {
         let mut out = String::from("[");
-        for (i, t) in list.iter().enumerate() {
+        for (i, t) in self.ordered().into_iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            let result = t.outcome.as_ref().map(|o| completed_json(t, o));
-            let json = ObjectWriter::new()
-                .string("id", &t.id)
-                .string("taskId", &t.id)
-                .opt_string("taskType", t.kind.map(TaskKind::name))
-                .string("status", t.status.name())
-                .number("progress", t.progress.percent)
-                .opt_string("message", t.progress.message.as_deref())
-                .opt_string("statusText", t.progress.status.as_deref())
-                .opt_number("estimatedSecondsRemaining", t.eta_seconds)
-                .raw("result", result.as_deref())
-                .opt_string("error", t.error.as_deref())
-                .opt_boolean("isRetryable", t.is_retryable)
-                .opt_string("reason", t.reason.as_deref())
-                .boolean("subscribed", t.subscribed)
-                .number("createdAt", t.created_at as f64)
-                .number("updatedAt", t.updated_at as f64)
-                .finish();
-            out.push_str(&json);
+            out.push_str(&task_json(t));
         }
         out.push(']');
         out
     }
+}
+
+/// One task as the JSON object of the snapshot.
+pub fn task_json(t: &TrackedTask) -> String {
+    let result = t.outcome.as_ref().map(|o| completed_json(t, o));
+    ObjectWriter::new()
+        .string("id", &t.id)
+        .string("taskId", &t.id)
+        .opt_string("taskType", t.kind.map(TaskKind::name))
+        .string("status", t.status.name())
+        .number("progress", t.progress.percent)
+        .opt_string("message", t.progress.message.as_deref())
+        .opt_string("statusText", t.progress.status.as_deref())
+        .opt_number("estimatedSecondsRemaining", t.eta_seconds)
+        .raw("result", result.as_deref())
+        .opt_string("error", t.error.as_deref())
+        .opt_boolean("isRetryable", t.is_retryable)
+        .opt_string("reason", t.reason.as_deref())
+        .boolean("subscribed", t.subscribed)
+        .number("createdAt", t.created_at as f64)
+        .number("updatedAt", t.updated_at as f64)
+        .finish()
 }
 
 fn base(task: &TrackedTask) -> ObjectWriter {
