@@ -179,7 +179,7 @@ impl ConduitRealtimeClient {
         let client = self.client.clone();
         future_to_promise(async move {
             let (id, kind) = client.task_and_kind(&task_id, &task_type)?;
-            client.fetch_status(&id, kind).await
+            client.fetch_status(&id, kind, false).await
         })
     }
 
@@ -486,6 +486,7 @@ impl Client {
         }
         let id = api::parse_created(&response.body).map_err(|e| self.error(&format!("{action}: {e}")))?;
         self.registry.borrow_mut().track(&id, Some(kind), global::now());
+        self.registry.borrow_mut().set_followed(&id, true);
         self.notify_change();
         if self.connected_hub(kind).is_some() {
             self.clone().subscribe(&id, kind, false).await?;
@@ -502,6 +503,7 @@ impl Client {
         match result {
             Ok(_) => {
                 self.registry.borrow_mut().set_subscribed(id, true);
+                self.registry.borrow_mut().set_followed(id, true);
                 if !quiet {
                     let payload = Object::new();
                     js::set(&payload, "taskId", &JsValue::from_str(id));
@@ -521,6 +523,7 @@ impl Client {
     }
 
     async fn unsubscribe(self: Rc<Self>, id: &str) {
+        self.registry.borrow_mut().set_followed(id, false);
         let kind = match self.registry.borrow().get(id) {
             Some(t) if t.subscribed => t.kind,
             _ => return,
@@ -562,9 +565,17 @@ impl Client {
         }
     }
 
-    async fn fetch_status(&self, id: &str, kind: TaskKind) -> Result<JsValue, JsValue> {
+    /// Reads a task's status and applies it. With `end_if_gone`, a task the server no longer knows (404) fails
+    /// for the user, once, instead of staying in progress forever.
+    async fn fetch_status(&self, id: &str, kind: TaskKind, end_if_gone: bool) -> Result<JsValue, JsValue> {
         let url = api::status_url(&self.options.base_url, kind, id);
         let response = self.http("GET", &url, Body::None, "Status").await?;
+        if response.status == 404 && end_if_gone {
+            let error = "The task no longer exists on the server.".to_string();
+            self.apply(TaskEvent::Failed { task_id: id.to_string(), error, is_retryable: Some(false) }, Some(kind));
+            self.notify_change();
+            return Ok(JsValue::UNDEFINED);
+        }
         if !(200..300).contains(&response.status) {
             return Err(self.api_error(&ApiError::from_response("Status", response.status, &response.body, retry_after(&response))));
         }
@@ -659,6 +670,7 @@ impl Client {
                 Ok(_) => {
                     client.emit_hub("connected", hub.kind, None);
                     client.notify_change();
+                    client.resync(hub.kind);
                     Ok(JsValue::UNDEFINED)
                 }
                 Err(e) => {
@@ -729,25 +741,20 @@ impl Client {
         self.notify_change();
     }
 
-    /// After a reconnect: re-join every unfinished subscribed task and read its status, so an outcome that
-    /// happened while the socket was down is delivered (once: the registry drops repeats).
+    /// After a (re)connect: join every unfinished task the user follows and read its status, so an outcome that
+    /// happened while the socket was down is delivered (once: the registry drops repeats), and a task the server
+    /// forgot ends.
     fn resync(self: &Rc<Self>, kind: TaskKind) {
-        let tasks: Vec<String> = {
-            let registry = self.registry.borrow();
-            registry
-                .unfinished(Some(kind))
-                .into_iter()
-                .map(|(id, _)| id)
-                .filter(|id| registry.get(id).is_some_and(|t| t.subscribed))
-                .collect()
-        };
+        let tasks = self.registry.borrow().followed(kind);
         for id in tasks {
             let client = self.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                if client.clone().subscribe(&id, kind, true).await.is_err() {
+                let joined = client.clone().subscribe(&id, kind, true).await;
+                if joined.is_err() && client.connected_hub(kind).is_none() {
+                    // Cut off by a drop: the next reconnect joins it again.
                     return;
                 }
-                if let Err(e) = client.fetch_status(&id, kind).await {
+                if let Err(e) = client.fetch_status(&id, kind, true).await {
                     client.emit_error("resync", Some(&id), e);
                 }
             });

@@ -98,7 +98,7 @@ impl Driver {
     /// Starts connecting.
     pub fn start(&self) -> Result<(), String> {
         let result = self.with_connection(|c| c.start(global::now()));
-        if result.is_ok() {
+        if result.is_ok() && self.state() != State::Disconnected {
             self.listen_for_network();
         }
         result
@@ -222,6 +222,10 @@ impl Driver {
             break;
         }
         self.rearm_timer();
+        if self.0.conn.borrow().state() == State::Disconnected {
+            // The network listeners only speed up reconnects: gone with the connection, back on `start`.
+            self.0.listeners.borrow_mut().clear();
+        }
         self.0.pumping.set(false);
     }
 

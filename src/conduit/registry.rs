@@ -27,6 +27,9 @@ pub struct TrackedTask {
     pub reason: Option<String>,
     /// Whether the hub sends us its events.
     pub subscribed: bool,
+    /// Whether the user wants its events (generated or subscribed, not unsubscribed): such a task is joined
+    /// again after every reconnect.
+    pub followed: bool,
     /// Seconds left, when they can be estimated.
     pub eta_seconds: Option<f64>,
     /// The registry's version when the task last changed.
@@ -100,6 +103,7 @@ impl Registry {
             is_retryable: None,
             reason: None,
             subscribed: false,
+            followed: false,
             eta_seconds: None,
             revision: 0,
             order,
@@ -128,6 +132,18 @@ impl Registry {
                 t.revision = self.version;
             }
         }
+    }
+
+    /// Marks whether the user wants a task's events.
+    pub fn set_followed(&mut self, id: &str, followed: bool) {
+        if let Some(t) = self.tasks.get_mut(id) {
+            t.followed = followed;
+        }
+    }
+
+    /// Unfinished tasks of `kind` the user follows, oldest first: what a reconnect joins again.
+    pub fn followed(&self, kind: TaskKind) -> Vec<String> {
+        self.unfinished(Some(kind)).into_iter().map(|(id, _)| id).filter(|id| self.get(id).is_some_and(|t| t.followed)).collect()
     }
 
     /// Forgets a task.

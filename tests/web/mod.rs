@@ -84,3 +84,105 @@ pub async fn wait_for(what: &str, timeout_ms: u32, mut check: impl FnMut() -> bo
         waited += 20;
     }
 }
+
+/// Milliseconds since the epoch.
+pub fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A JS function of two arguments from a Rust closure (leaked for the test's lifetime).
+pub fn func2(f: impl FnMut(JsValue, JsValue) -> JsValue + 'static) -> JsValue {
+    Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(f).into_js_value()
+}
+
+/// Writes a line to the browser console (shown by `wasm-pack test ... -- --nocapture`, and for failures).
+pub fn console_line(line: &str) {
+    web_sys::console::log_1(&JsValue::from_str(line));
+}
+
+/// The dev server's connections of `key`: (all of them, those that ever had a transport attached).
+/// A negotiated connection whose transport never attached has no transport; the server forgets it after 30 s.
+pub async fn server_connections(key: &str) -> (u32, u32) {
+    let answer = dev("GET", &format!("/_dev/connections?key={key}")).await;
+    let list = js_sys::Array::from(&path(&answer, "connections"));
+    let with_transport = list.iter().filter(|c| !path(c, "transport").is_null() && !path(c, "transport").is_undefined()).count();
+    (list.length(), with_transport as u32)
+}
+
+/// What a test's leak counters see (`leaksSnapshot()` of the inline JS in tests/web_faults_*.rs): live
+/// WebSockets and EventSources, pending timers and intervals set from the client's code, and listeners the
+/// client's code added to window/document.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Leaks {
+    pub sockets: f64,
+    pub sources: f64,
+    pub timers: f64,
+    pub intervals: f64,
+    pub listeners: f64,
+    pub sockets_opened: f64,
+    pub sources_opened: f64,
+}
+
+impl Leaks {
+    /// Reads a `leaksSnapshot()` object.
+    pub fn from_snapshot(s: &JsValue) -> Leaks {
+        let n = |k: &str| path(s, k).as_f64().unwrap_or(f64::NAN);
+        Leaks {
+            sockets: n("socketsLive"),
+            sources: n("sourcesLive"),
+            timers: n("timersClient"),
+            intervals: n("intervalsClient"),
+            listeners: n("listenersClient"),
+            sockets_opened: n("socketsOpened"),
+            sources_opened: n("sourcesOpened"),
+        }
+    }
+
+    /// What is live now beyond `base` (never negative).
+    pub fn excess_over(&self, base: &Leaks) -> Leaks {
+        let d = |a: f64, b: f64| (a - b).max(0.0);
+        Leaks {
+            sockets: d(self.sockets, base.sockets),
+            sources: d(self.sources, base.sources),
+            timers: d(self.timers, base.timers),
+            intervals: d(self.intervals, base.intervals),
+            listeners: d(self.listeners, base.listeners),
+            sockets_opened: self.sockets_opened - base.sockets_opened,
+            sources_opened: self.sources_opened - base.sources_opened,
+        }
+    }
+}
+
+/// Waits (up to 5 s: closing handshakes and in-flight requests finish on their own) until nothing the client
+/// created is left beyond `base`: no live socket or EventSource, no pending timer or interval, no window/document
+/// listener (when `listeners`), and no connection of `key` at the server (negotiated connections that never got
+/// a transport are tolerated when `unattached_ok`: the server, not the client, keeps those for 30 s).
+/// Returns the excess it saw last (all zero on success); panics with the numbers otherwise.
+pub async fn expect_released(what: &str, key: &str, base: Leaks, read: impl Fn() -> Leaks, listeners: bool, unattached_ok: bool) -> Leaks {
+    let started = now();
+    loop {
+        let excess = read().excess_over(&base);
+        let (total, attached) = server_connections(key).await;
+        let client_clean = excess.sockets == 0.0
+            && excess.sources == 0.0
+            && excess.timers == 0.0
+            && excess.intervals == 0.0
+            && (!listeners || excess.listeners == 0.0);
+        let server_clean = attached == 0 && (unattached_ok || total == 0);
+        if client_clean && server_clean {
+            return excess;
+        }
+        if now() - started > 5_000.0 {
+            panic!(
+                "{what}: left behind: {} live socket(s), {} EventSource(s), {} pending timer(s), {} interval(s), {} listener(s){}; server: {total} connection(s) of the key, {attached} with a transport",
+                excess.sockets,
+                excess.sources,
+                excess.timers,
+                excess.intervals,
+                excess.listeners,
+                if listeners { "" } else { " (listeners not checked here)" },
+            );
+        }
+        sleep(50).await;
+    }
+}
