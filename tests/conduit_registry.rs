@@ -80,3 +80,30 @@ fn finished_tasks_are_bounded() {
     r.clear_finished();
     assert!(r.is_empty());
 }
+
+#[test]
+fn a_reconnect_joins_the_unfinished_tasks_the_user_follows() {
+    let mut r = Registry::new(100);
+    for id in ["a", "b", "c", "v"] {
+        r.track(id, Some(if id == "v" { TaskKind::Video } else { TaskKind::Image }), 0);
+        r.set_followed(id, true);
+    }
+    r.set_followed("b", false);
+    r.apply(completed("c"), None, 1);
+    assert_eq!(r.followed(TaskKind::Image), vec!["a".to_string()], "unfollowed and finished tasks are left out");
+    assert_eq!(r.followed(TaskKind::Video), vec!["v".to_string()]);
+}
+
+#[test]
+fn a_task_changes_revision_only_when_it_changes() {
+    let mut r = Registry::new(100);
+    r.track("a", Some(TaskKind::Image), 0);
+    r.track("b", Some(TaskKind::Image), 0);
+    let (a, b) = (r.get("a").unwrap().revision, r.get("b").unwrap().revision);
+    r.apply(progress("b", 10.0), None, 5);
+    assert_eq!(r.get("a").unwrap().revision, a);
+    assert!(r.get("b").unwrap().revision > b);
+    let before = r.get("a").unwrap().revision;
+    r.set_subscribed("a", true);
+    assert!(r.get("a").unwrap().revision > before);
+}
