@@ -42,6 +42,31 @@ pub struct TrackedTask {
     estimated_seconds: Option<f64>,
 }
 
+impl TrackedTask {
+    fn new(id: &str, kind: Option<TaskKind>, order: u64, now: u64) -> Self {
+        TrackedTask {
+            id: id.to_string(),
+            kind,
+            status: TaskStatus::Pending,
+            progress: Progress::default(),
+            outcome: None,
+            error: None,
+            is_retryable: None,
+            reason: None,
+            subscribed: false,
+            followed: false,
+            eta_seconds: None,
+            revision: 0,
+            order,
+            created_at: now,
+            updated_at: now,
+            first_progress: None,
+            started_at: None,
+            estimated_seconds: None,
+        }
+    }
+}
+
 /// A user-facing event: its name and its payload as JSON text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
@@ -89,38 +114,20 @@ impl Registry {
         self.tasks.get(id)
     }
 
-    /// Starts tracking a task (no-op when known; fills in the kind when it was unknown).
-    pub fn track(&mut self, id: &str, kind: Option<TaskKind>, now: u64) -> &mut TrackedTask {
+    /// Starts tracking a task (no-op when known; fills in the kind when it was unknown); the task.
+    pub fn track(&mut self, id: &str, kind: Option<TaskKind>, now: u64) -> Option<&mut TrackedTask> {
         self.version += 1;
         let order = self.next_order;
-        let task = self.tasks.entry(id.to_string()).or_insert_with(|| TrackedTask {
-            id: id.to_string(),
-            kind,
-            status: TaskStatus::Pending,
-            progress: Progress::default(),
-            outcome: None,
-            error: None,
-            is_retryable: None,
-            reason: None,
-            subscribed: false,
-            followed: false,
-            eta_seconds: None,
-            revision: 0,
-            order,
-            created_at: now,
-            updated_at: now,
-            first_progress: None,
-            started_at: None,
-            estimated_seconds: None,
-        });
-        if task.order == order {
+        if !self.tasks.contains_key(id) {
+            self.tasks.insert(id.to_string(), TrackedTask::new(id, kind, order, now));
             self.next_order += 1;
         }
+        let task = self.tasks.get_mut(id)?;
         if task.kind.is_none() {
             task.kind = kind;
         }
         task.revision = self.version;
-        task
+        Some(task)
     }
 
     /// Marks a task (un)subscribed.
@@ -179,7 +186,7 @@ impl Registry {
     /// what the user already saw.
     pub fn apply(&mut self, event: TaskEvent, kind: Option<TaskKind>, now: u64) -> Option<Delivery> {
         let task_id = event.task_id().to_string();
-        let task = self.track(&task_id, kind, now);
+        let task = self.track(&task_id, kind, now)?;
         if task.status.is_terminal() {
             return None;
         }
