@@ -15,7 +15,7 @@ const replacements = [
    'once<K extends keyof ConduitEventMap>(event: K, listener: (payload: ConduitEventMap[K]) => void): ConduitRealtimeClient;'],
   ['off(event: string, listener: (payload: never) => void): ConduitRealtimeClient;',
    'off<K extends keyof ConduitEventMap>(event: K, listener?: (payload: ConduitEventMap[K]) => void): ConduitRealtimeClient;'],
-  ['removeAllListeners(event?: string | null): ConduitRealtimeClient;', 'removeAllListeners(event?: keyof ConduitEventMap): ConduitRealtimeClient;'],
+  ['removeAllListeners(event: string): ConduitRealtimeClient;', 'removeAllListeners(event?: keyof ConduitEventMap): ConduitRealtimeClient;'],
   ['cancelTask(taskId: any, taskType: TaskType | undefined): Promise<void>;', 'cancelTask(taskId: string, taskType?: TaskType): Promise<void>;'],
   ['getTaskStatus(taskId: any, taskType: TaskType | undefined): Promise<TaskStatusReport>;', 'getTaskStatus(taskId: string, taskType?: TaskType): Promise<TaskStatusReport>;'],
   ['subscribeToTask(taskId: any, taskType: TaskType): Promise<void>;', 'subscribeToTask(taskId: string, taskType: TaskType): Promise<void>;'],

@@ -42,7 +42,7 @@ fn record(c: &ConduitRealtimeClient) -> Log {
             JsValue::UNDEFINED
         })
         .into();
-        c.on(name.to_string(), f);
+        c.on(name.into(), f.into()).unwrap();
     }
     log
 }
@@ -317,7 +317,7 @@ async fn access_token_factory_hands_the_browser_short_lived_keys() {
 async fn listeners_may_throw_subscribe_or_disconnect() {
     let c = Rc::new(client("deployed", &unique_key("reentrant"), ""));
     let log = record(&c);
-    c.on("progress".into(), js_sys::Function::new_no_args("throw new Error('listener bug')"));
+    c.on("progress".into(), js_sys::Function::new_no_args("throw new Error('listener bug')").into()).unwrap();
     settle(c.connect("image".into())).await.unwrap();
     let first = settle(c.generate_image(object(r#"{"prompt":"first ms=800 steps=2"}"#, &[]))).await.unwrap().as_string().unwrap();
     wait_for("completed despite a throwing listener", 10_000, || count(&log, "completed", &first) == 1).await;
@@ -332,7 +332,7 @@ async fn listeners_may_throw_subscribe_or_disconnect() {
             *d3.borrow_mut() = true;
         });
         JsValue::UNDEFINED
-    }).into());
+    }).into()).unwrap();
     settle(c.generate_image(object(r#"{"prompt":"second ms=1500 steps=5"}"#, &[]))).await.unwrap();
     wait_for("disconnected from inside a listener", 10_000, || *disconnected.borrow()).await;
     assert!(!c.is_connected(JsValue::UNDEFINED));

@@ -213,7 +213,7 @@ fn record(c: &ConduitRealtimeClient) -> Log {
             JsValue::UNDEFINED
         })
         .into();
-        c.on(name.to_string(), f);
+        c.on(name.into(), f.into()).unwrap();
     }
     log
 }
@@ -763,7 +763,7 @@ async fn fifty_drops_in_a_row_with_twenty_tasks_in_flight() {
                 });
             }
             JsValue::UNDEFINED
-        }).into());
+        }).into()).unwrap();
     }
     let t0 = now();
     for n in 0..50usize {

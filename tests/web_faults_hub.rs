@@ -190,21 +190,21 @@ fn connect_to(url: &str, json_options: &str, key: &str) -> (HubConnection, Seen)
         JsValue::UNDEFINED
     }))]);
     let options = object(json_options, &[("accessTokenFactory", func(move |_| JsValue::from_str(&token))), ("logger", logger)]);
-    let conn = HubConnection::new(url, Some(options)).expect("valid options");
+    let conn = HubConnection::new(url.into(), Some(options)).expect("valid options");
     let message = |e: &JsValue| path(e, "message").as_string().unwrap_or_default();
     let (r1, r2, r3) = (seen.reconnecting.clone(), seen.reconnected.clone(), seen.closed.clone());
     conn.onreconnecting(func(move |e| {
         r1.borrow_mut().push(message(&e));
         JsValue::UNDEFINED
-    }).into());
+    }).into()).unwrap();
     conn.onreconnected(func(move |id| {
         r2.borrow_mut().push(id.as_string().unwrap_or_default());
         JsValue::UNDEFINED
-    }).into());
+    }).into()).unwrap();
     conn.onclose(func(move |e| {
         r3.borrow_mut().push(message(&e));
         JsValue::UNDEFINED
-    }).into());
+    }).into()).unwrap();
     (conn, seen)
 }
 
@@ -219,7 +219,7 @@ fn args(values: &[JsValue]) -> Array {
 /// A call works: Echo answers with what it was given.
 async fn echo_works(conn: &HubConnection, what: &str) {
     let tag = format!("echo {what} {}", now());
-    let echoed = settle(conn.invoke("Echo", args(&[tag.as_str().into()]))).await.unwrap_or_else(|e| panic!("{what}: Echo failed: {e}"));
+    let echoed = settle(conn.invoke("Echo".into(), args(&[tag.as_str().into()]))).await.unwrap_or_else(|e| panic!("{what}: Echo failed: {e}"));
     assert_eq!(echoed.as_string().as_deref(), Some(tag.as_str()), "{what}");
 }
 
@@ -336,7 +336,7 @@ async fn a_silent_server_trips_the_server_timeout_then_the_connection_recovers()
     let pending = Rc::new(RefCell::new(None::<Result<JsValue, String>>));
     let (p, c) = (pending.clone(), conn.clone());
     wasm_bindgen_futures::spawn_local(async move {
-        *p.borrow_mut() = Some(settle(c.invoke("Echo", args(&["into the void".into()]))).await);
+        *p.borrow_mut() = Some(settle(c.invoke("Echo".into(), args(&["into the void".into()]))).await);
     });
     wait_for("the server timeout", 5_000, || !seen.reconnecting.borrow().is_empty()).await;
     let waited = now() - t0;
@@ -375,7 +375,7 @@ async fn a_server_restart_loses_the_connection_state_and_the_client_starts_over(
         let pending = Rc::new(RefCell::new(None::<Result<JsValue, String>>));
         let (p, c) = (pending.clone(), conn.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            *p.borrow_mut() = Some(settle(c.invoke("Delay", args(&[5_000.into(), "late".into()]))).await);
+            *p.borrow_mut() = Some(settle(c.invoke("Delay".into(), args(&[5_000.into(), "late".into()]))).await);
         });
         sleep(100).await;
         fault(&format!("restart?key={key}")).await;
@@ -517,10 +517,10 @@ async fn a_refused_port_while_reconnecting_then_recovery() {
     let weak = Rc::downgrade(&conn);
     conn.onreconnecting(func(move |_| {
         if let Some(c) = weak.upgrade() {
-            c.set_base_url(dead.to_string()).expect("the URL may change while reconnecting");
+            c.set_base_url(dead.into()).expect("the URL may change while reconnecting");
         }
         JsValue::UNDEFINED
-    }).into());
+    }).into()).unwrap();
     settle(conn.start()).await.unwrap();
     let opened = leaks().sockets_opened;
     fault(&format!("drop?key={key}")).await;
@@ -530,7 +530,7 @@ async fn a_refused_port_while_reconnecting_then_recovery() {
     assert_eq!(conn.state(), "Reconnecting");
     assert_eq!(leaks().sockets_opened, opened, "a refused negotiate opens no socket");
     assert_eq!(leaks().excess_over(&base).sockets, 0.0, "the dropped socket was released");
-    conn.set_base_url(good.clone()).unwrap();
+    conn.set_base_url(good.clone().into()).unwrap();
     wait_for("reconnected once the port answers", 5_000, || !seen.reconnected.borrow().is_empty()).await;
     assert_eq!(conn.state(), "Connected");
     echo_works(&conn, "after the refused port").await;
@@ -576,16 +576,16 @@ async fn a_flood_of_100k_events_while_handlers_come_and_go() {
     };
     let (a, b, c, e, other) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)), Rc::new(Cell::new(0)), Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
     let (fa, fb, fc, fe, fo) = (counter(&a), counter(&b), counter(&c), counter(&e), counter(&other));
-    conn.on("flood", fa);
-    conn.on("flood", fb.clone());
-    conn.on("somethingElse", fo);
+    conn.on("flood".into(), fa.into()).unwrap();
+    conn.on("flood".into(), fb.clone().into()).unwrap();
+    conn.on("somethingElse".into(), fo.into()).unwrap();
     const TOTAL: u32 = 100_000;
     let result = Rc::new(RefCell::new(None::<Result<JsValue, String>>));
     let (r, cc) = (result.clone(), conn.clone());
     let t0 = now();
     wasm_bindgen_futures::spawn_local(async move {
         let payload = object(r#"{"kind":"tick","data":[1,2,3]}"#, &[]);
-        *r.borrow_mut() = Some(settle(cc.invoke("Flood", args(&[TOTAL.into(), 50.into(), "Flood".into(), payload]))).await);
+        *r.borrow_mut() = Some(settle(cc.invoke("Flood".into(), args(&[TOTAL.into(), 50.into(), "Flood".into(), payload]))).await);
     });
     // While the flood runs: b leaves at 20k, c joins at 50k, e toggles every tick. Each change happens between
     // two server messages, so what each handler must have seen follows from a's count at that moment.
@@ -604,20 +604,20 @@ async fn a_flood_of_100k_events_while_handlers_come_and_go() {
         ticks += 1;
         let seen_a = a.get();
         if b_left_at.is_none() && seen_a >= 20_000 {
-            conn.off("flood", Some(fb.clone()));
+            conn.off("flood".into(), fb.clone().into()).unwrap();
             b_left_at = Some(seen_a);
         }
         if c_joined_at.is_none() && seen_a >= 50_000 {
-            conn.on("FLOOD", fc.clone());
+            conn.on("FLOOD".into(), fc.clone().into()).unwrap();
             c_joined_at = Some(seen_a);
         }
         match e_on_since.take() {
             Some(since) => {
-                conn.off("flood", Some(fe.clone()));
+                conn.off("flood".into(), fe.clone().into()).unwrap();
                 e_expected += seen_a - since;
             }
             None if seen_a < TOTAL => {
-                conn.on("flood", fe.clone());
+                conn.on("flood".into(), fe.clone().into()).unwrap();
                 e_on_since = Some(seen_a);
             }
             None => {}
@@ -627,7 +627,7 @@ async fn a_flood_of_100k_events_while_handlers_come_and_go() {
             let (ans, cc) = (answered.clone(), conn.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let sent = now();
-                settle(cc.invoke("Echo", args(&["during the flood".into()]))).await.expect("Echo during the flood");
+                settle(cc.invoke("Echo".into(), args(&["during the flood".into()]))).await.expect("Echo during the flood");
                 *ans.borrow_mut() = Some(now() - sent);
             });
             echo = Some(answered);

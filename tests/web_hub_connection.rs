@@ -22,7 +22,7 @@ fn hub(name: &str) -> String {
 fn connection(json_options: &str, key: &str) -> HubConnection {
     let token = key.to_string();
     let options = object(json_options, &[("accessTokenFactory", func(move |_| JsValue::from_str(&token)))]);
-    HubConnection::new(&hub("test"), Some(options)).expect("valid options")
+    HubConnection::new(JsValue::from_str(&hub("test")), Some(options)).expect("valid options")
 }
 
 fn args(values: &[JsValue]) -> Array {
@@ -38,7 +38,7 @@ fn recorder(conn: &HubConnection, method: &str) -> Rc<RefCell<Vec<JsValue>>> {
         JsValue::UNDEFINED
     })
     .into();
-    conn.on(method, f);
+    conn.on(method.into(), f.into()).unwrap();
     seen
 }
 
@@ -49,16 +49,16 @@ async fn exercise(options: &str) {
     assert_eq!(conn.state(), "Connected");
     assert_eq!(conn.connection_id().is_some(), !options.contains("skipNegotiation"), "{options}");
 
-    let echoed = settle(conn.invoke("Echo", args(&[object(r#"{"n":[1,2.5,"é"],"b":true}"#, &[])]))).await.unwrap();
+    let echoed = settle(conn.invoke("Echo".into(), args(&[object(r#"{"n":[1,2.5,"é"],"b":true}"#, &[])]))).await.unwrap();
     assert_eq!(js_sys::JSON::stringify(&path(&echoed, "n")).unwrap(), r#"[1,2.5,"é"]"#, "{options}");
     assert_eq!(path(&echoed, "b"), JsValue::TRUE, "{options}");
-    let sum = settle(conn.invoke("Add", args(&[2.into(), 40.into()]))).await.unwrap();
+    let sum = settle(conn.invoke("Add".into(), args(&[2.into(), 40.into()]))).await.unwrap();
     assert_eq!(sum.as_f64(), Some(42.0));
-    let error = settle(conn.invoke("Throw", args(&["kaboom".into()]))).await.unwrap_err();
+    let error = settle(conn.invoke("Throw".into(), args(&["kaboom".into()]))).await.unwrap_err();
     assert!(error.contains("kaboom"), "{error}");
 
     let pushed = recorder(&conn, "pushed");
-    settle(conn.send("SendToCaller", args(&["Pushed".into(), Array::of1(&"hello".into()).into()]))).await.unwrap();
+    settle(conn.send("SendToCaller".into(), args(&["Pushed".into(), Array::of1(&"hello".into()).into()]))).await.unwrap();
     wait_for("a server push", 5_000, || !pushed.borrow().is_empty()).await;
     assert_eq!(pushed.borrow()[0].as_string().as_deref(), Some("hello"), "handler names match case-insensitively");
 
@@ -78,13 +78,13 @@ async fn exercise(options: &str) {
             })),
         ],
     );
-    let _subscription = conn.stream("Counter", args(&[3.into(), 10.into()])).subscribe(subscriber);
+    let _subscription = conn.stream("Counter".into(), args(&[3.into(), 10.into()])).unwrap().subscribe(subscriber).unwrap();
     wait_for("the stream to complete", 5_000, || *done.borrow()).await;
     assert_eq!(*items.borrow(), vec![0.0, 1.0, 2.0]);
 
     let answer: Function = func(|v| JsValue::from_f64(v.as_f64().unwrap_or(0.0) * 2.0)).into();
-    conn.on("Double", answer);
-    let result = settle(conn.invoke("InvokeClient", args(&["Double".into(), Array::of1(&21.into()).into()]))).await.unwrap();
+    conn.on("Double".into(), answer.into()).unwrap();
+    let result = settle(conn.invoke("InvokeClient".into(), args(&["Double".into(), Array::of1(&21.into()).into()]))).await.unwrap();
     assert_eq!(path(&result, "result").as_f64(), Some(42.0), "client result: {:?}", js_sys::JSON::stringify(&result));
 
     settle(conn.stop()).await.unwrap();
@@ -124,7 +124,8 @@ async fn skip_negotiation_websockets() {
 #[wasm_bindgen_test]
 async fn builder_is_chainable_like_the_official_client() {
     let builder = HubConnectionBuilder::new()
-        .with_url(hub("test"), JsValue::from_str("WebSockets"))
+        .with_url(hub("test").into(), JsValue::from_str("WebSockets"))
+        .unwrap()
         .with_automatic_reconnect(JsValue::UNDEFINED)
         .with_server_timeout(60_000.0)
         .with_keep_alive_interval(20_000.0)
@@ -146,18 +147,18 @@ async fn reconnects_after(fault: &str, options: &str) {
     conn.onreconnecting(func(move |e| {
         r1.borrow_mut().push(path(&e, "message").as_string().unwrap_or_default());
         JsValue::UNDEFINED
-    }).into());
+    }).into()).unwrap();
     conn.onreconnected(func(move |id| {
         r2.borrow_mut().push(id.as_string().unwrap_or_default());
         JsValue::UNDEFINED
-    }).into());
+    }).into()).unwrap();
     settle(conn.start()).await.unwrap();
     let first_id = conn.connection_id().unwrap();
     dev("POST", &format!("/_dev/{fault}&key={key}")).await;
     wait_for("reconnected", 15_000, || !reconnected.borrow().is_empty()).await;
     assert_eq!(reconnecting.borrow().len(), 1);
     assert_ne!(reconnected.borrow()[0], first_id, "a new connection id after a full reconnect");
-    let echoed = settle(conn.invoke("Echo", args(&["after".into()]))).await.unwrap();
+    let echoed = settle(conn.invoke("Echo".into(), args(&["after".into()]))).await.unwrap();
     assert_eq!(echoed.as_string().as_deref(), Some("after"));
     settle(conn.stop()).await.unwrap();
 }
@@ -190,7 +191,7 @@ async fn close_without_allow_reconnect_closes_for_good() {
     conn.onclose(func(move |e| {
         *c.borrow_mut() = Some(path(&e, "message").as_string().unwrap_or_default());
         JsValue::UNDEFINED
-    }).into());
+    }).into()).unwrap();
     settle(conn.start()).await.unwrap();
     dev("POST", &format!("/_dev/close?allowReconnect=false&error=bye&key={key}")).await;
     wait_for("closed", 5_000, || closed.borrow().is_some()).await;
@@ -206,21 +207,21 @@ async fn stateful_reconnect_loses_and_duplicates_nothing() {
         r#"{"transport":"WebSockets","statefulReconnect":true,"automaticReconnect":[0]}"#,
         &[("accessTokenFactory", func(move |_| JsValue::from_str(&token)))],
     );
-    let conn = HubConnection::new(&format!("{}?stateful=1", hub("test")), Some(options)).unwrap();
+    let conn = HubConnection::new(JsValue::from_str(&format!("{}?stateful=1", hub("test"))), Some(options)).unwrap();
     let got = recorder(&conn, "Numbered");
     let reconnecting = Rc::new(RefCell::new(0));
     let r = reconnecting.clone();
     conn.onreconnecting(func(move |_| {
         *r.borrow_mut() += 1;
         JsValue::UNDEFINED
-    }).into());
+    }).into()).unwrap();
     settle(conn.start()).await.unwrap();
     let id = conn.connection_id();
     for i in 0..20 {
         if i == 10 {
             dev("POST", &format!("/_dev/drop?key={key}")).await;
         }
-        settle(conn.send("SendToCaller", args(&["Numbered".into(), Array::of1(&i.into()).into()]))).await.unwrap();
+        settle(conn.send("SendToCaller".into(), args(&["Numbered".into(), Array::of1(&i.into()).into()]))).await.unwrap();
     }
     wait_for("20 numbered messages", 10_000, || got.borrow().len() >= 20).await;
     sleep(300).await;
@@ -243,15 +244,15 @@ async fn stop_while_connecting_rejects_start() {
 
 #[wasm_bindgen_test]
 async fn clear_errors_for_bad_servers() {
-    let unauthorized = HubConnection::new(&format!("{SERVER}/hubs/image-generation"), Some(object("{}", &[]))).unwrap();
+    let unauthorized = HubConnection::new(JsValue::from_str(&format!("{SERVER}/hubs/image-generation")), Some(object("{}", &[]))).unwrap();
     let e = settle(unauthorized.start()).await.unwrap_err();
     assert!(e.contains("401"), "{e}");
 
-    let unknown = HubConnection::new(&format!("{SERVER}/hubs/no-such-hub"), None).unwrap();
+    let unknown = HubConnection::new(JsValue::from_str(&format!("{SERVER}/hubs/no-such-hub")), None).unwrap();
     let e = settle(unknown.start()).await.unwrap_err();
     assert!(e.contains("404"), "{e}");
 
-    let refused = HubConnection::new("http://127.0.0.1:9/hubs/test", None).unwrap();
+    let refused = HubConnection::new("http://127.0.0.1:9/hubs/test".into(), None).unwrap();
     let e = settle(refused.start()).await.unwrap_err();
     assert!(e.contains("negotiation") && e.contains("network error"), "{e}");
 
@@ -275,11 +276,11 @@ fn bad_options_throw_type_errors() {
         ("http://127.0.0.1/hub", r#"{"automaticReconnect":["soon"]}"#),
         ("http://127.0.0.1/hub", r#"{"headers":{"x":1}}"#),
     ] {
-        let result = HubConnection::new(url, Some(object(options, &[])));
+        let result = HubConnection::new(url.into(), Some(object(options, &[])));
         let error = result.err().unwrap_or_else(|| panic!("{options} must be refused"));
         assert!(error.is_instance_of::<js_sys::TypeError>(), "{options}");
     }
-    let promise: Promise = connection("{}", "condt_x").invoke("Echo", Array::new());
+    let promise: Promise = connection("{}", "condt_x").invoke("Echo".into(), Array::new());
     let _ = promise;
 }
 
@@ -304,7 +305,7 @@ async fn disposing_a_subscription_cancels_the_stream_on_the_server() {
             })),
         ],
     );
-    let subscription = conn.stream("Counter", args(&[1000.into(), 20.into()])).subscribe(subscriber);
+    let subscription = conn.stream("Counter".into(), args(&[1000.into(), 20.into()])).unwrap().subscribe(subscriber).unwrap();
     wait_for("a few items", 5_000, || *items.borrow() >= 3).await;
     let dispose: Function = path(&subscription, "dispose").dyn_into().expect("a dispose method");
     dispose.call0(&subscription).unwrap();
@@ -321,20 +322,20 @@ async fn handlers_may_call_back_in_throw_or_stop() {
     let key = unique_key("reentrant");
     let conn = Rc::new(connection(r#"{"transport":"WebSockets"}"#, &key));
     let thrower: Function = js_sys::Function::new_no_args("throw new Error('handler bug')");
-    conn.on("Pushed", thrower);
+    conn.on("Pushed".into(), thrower.into()).unwrap();
     let echoed = Rc::new(RefCell::new(None::<Result<JsValue, String>>));
     let (c2, e2) = (conn.clone(), echoed.clone());
     let reenter: Function = func(move |_| {
         let (c3, e3) = (c2.clone(), e2.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            *e3.borrow_mut() = Some(settle(c3.invoke("Echo", args(&["inside".into()]))).await);
+            *e3.borrow_mut() = Some(settle(c3.invoke("Echo".into(), args(&["inside".into()]))).await);
         });
         JsValue::UNDEFINED
     })
     .into();
-    conn.on("Pushed", reenter);
+    conn.on("Pushed".into(), reenter.into()).unwrap();
     settle(conn.start()).await.unwrap();
-    settle(conn.send("SendToCaller", args(&["Pushed".into(), Array::of1(&1.into()).into()]))).await.unwrap();
+    settle(conn.send("SendToCaller".into(), args(&["Pushed".into(), Array::of1(&1.into()).into()]))).await.unwrap();
     wait_for("the re-entrant invoke", 5_000, || echoed.borrow().is_some()).await;
     assert_eq!(echoed.borrow().as_ref().unwrap().as_ref().unwrap().as_string().as_deref(), Some("inside"));
 
@@ -344,14 +345,14 @@ async fn handlers_may_call_back_in_throw_or_stop() {
         JsValue::UNDEFINED
     })
     .into();
-    conn.on("StopNow", stopper);
+    conn.on("StopNow".into(), stopper.into()).unwrap();
     let closed = Rc::new(RefCell::new(false));
     let c5 = closed.clone();
     conn.onclose(func(move |_| {
         *c5.borrow_mut() = true;
         JsValue::UNDEFINED
-    }).into());
-    settle(conn.send("SendToCaller", args(&["StopNow".into(), Array::new().into()]))).await.unwrap();
+    }).into()).unwrap();
+    settle(conn.send("SendToCaller".into(), args(&["StopNow".into(), Array::new().into()]))).await.unwrap();
     wait_for("stopped from inside a handler", 5_000, || *closed.borrow()).await;
     assert_eq!(conn.state(), "Disconnected");
     settle(conn.start()).await.expect("restarts after a stop from a handler");

@@ -74,17 +74,17 @@ impl HubConnectionBuilder {
     #[wasm_bindgen(js_name = withUrl)]
     pub fn with_url(
         &self,
-        url: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
         #[wasm_bindgen(unchecked_param_type = "HubConnectionOptions | HttpTransportType | TransportName")] options: JsValue,
-    ) -> HubConnectionBuilder {
-        self.state.borrow_mut().url = Some(url);
+    ) -> Result<HubConnectionBuilder, JsValue> {
+        self.state.borrow_mut().url = Some(js::string_arg(&url, "url")?);
         if options.is_object() {
             let merged = Object::assign(&self.state.borrow().options, options.unchecked_ref());
             self.state.borrow_mut().options = merged;
         } else if !options.is_undefined() && !options.is_null() {
-            return self.with("transport", &options);
+            return Ok(self.with("transport", &options));
         }
-        HubConnectionBuilder { state: self.state.clone() }
+        Ok(HubConnectionBuilder { state: self.state.clone() })
     }
 
     /// Reconnects automatically: the default delays, a delay array, backoff options or a retry policy.
@@ -147,7 +147,7 @@ impl HubConnectionBuilder {
     pub fn build(&self) -> Result<HubConnection, JsValue> {
         let state = self.state.borrow();
         let url = state.url.clone().ok_or_else(|| js::error("The 'HubConnectionBuilder.withUrl' method must be called before building the connection."))?;
-        HubConnection::new(&url, Some(state.options.clone().into()))
+        HubConnection::new(JsValue::from_str(&url), Some(state.options.clone().into()))
     }
 }
 

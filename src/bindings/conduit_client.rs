@@ -210,32 +210,41 @@ impl ConduitRealtimeClient {
     }
 
     /// Adds a listener for an event.
-    pub fn on(&self, event: String, #[wasm_bindgen(unchecked_param_type = "(payload: never) => void")] listener: Function) -> ConduitRealtimeClient {
-        self.client.listeners.borrow_mut().push(Listener { event, callback: listener, once: false });
-        ConduitRealtimeClient { client: self.client.clone() }
+    pub fn on(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(payload: never) => void")] listener: JsValue,
+    ) -> Result<ConduitRealtimeClient, JsValue> {
+        self.add_listener(event, listener, false)
     }
 
     /// Adds a listener called at most once.
-    pub fn once(&self, event: String, #[wasm_bindgen(unchecked_param_type = "(payload: never) => void")] listener: Function) -> ConduitRealtimeClient {
-        self.client.listeners.borrow_mut().push(Listener { event, callback: listener, once: true });
-        ConduitRealtimeClient { client: self.client.clone() }
+    pub fn once(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(payload: never) => void")] listener: JsValue,
+    ) -> Result<ConduitRealtimeClient, JsValue> {
+        self.add_listener(event, listener, true)
     }
 
     /// Removes a listener, or every listener of the event when none is given.
     pub fn off(
         &self,
-        event: String,
-        #[wasm_bindgen(unchecked_param_type = "(payload: never) => void")] listener: Option<Function>,
-    ) -> ConduitRealtimeClient {
-        self.client.listeners.borrow_mut().retain(|l| l.event != event || listener.as_ref().is_some_and(|f| f != &l.callback));
-        ConduitRealtimeClient { client: self.client.clone() }
+        #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(payload: never) => void")] listener: JsValue,
+    ) -> Result<ConduitRealtimeClient, JsValue> {
+        let event = js::string_arg(&event, "event")?;
+        let listener = (!listener.is_undefined() && !listener.is_null()).then_some(listener);
+        self.client.listeners.borrow_mut().retain(|l| l.event != event || listener.as_ref().is_some_and(|f| f != AsRef::<JsValue>::as_ref(&l.callback)));
+        Ok(ConduitRealtimeClient { client: self.client.clone() })
     }
 
     /// Removes every listener (of one event, when given).
     #[wasm_bindgen(js_name = removeAllListeners)]
-    pub fn remove_all_listeners(&self, event: Option<String>) -> ConduitRealtimeClient {
+    pub fn remove_all_listeners(&self, #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue) -> Result<ConduitRealtimeClient, JsValue> {
+        let event = js::optional_string_arg(&event, "event")?;
         self.client.listeners.borrow_mut().retain(|l| event.as_ref().is_some_and(|e| *e != l.event));
-        ConduitRealtimeClient { client: self.client.clone() }
+        Ok(ConduitRealtimeClient { client: self.client.clone() })
     }
 
     /// The current state and tasks, as an immutable object that changes identity only when something changed.
@@ -246,14 +255,15 @@ impl ConduitRealtimeClient {
 
     /// Calls `listener` after every change of the snapshot; returns a function that stops it.
     #[wasm_bindgen(js_name = onChange, unchecked_return_type = "() => void")]
-    pub fn on_change(&self, #[wasm_bindgen(unchecked_param_type = "() => void")] listener: Function) -> JsValue {
+    pub fn on_change(&self, #[wasm_bindgen(unchecked_param_type = "() => void")] listener: JsValue) -> Result<JsValue, JsValue> {
+        let listener = js::function_arg(listener, "listener")?;
         self.client.change_listeners.borrow_mut().push(listener.clone());
         let weak = Rc::downgrade(&self.client);
-        Closure::once_into_js(move || {
+        Ok(Closure::once_into_js(move || {
             if let Some(client) = weak.upgrade() {
                 client.change_listeners.borrow_mut().retain(|f| f != &listener);
             }
-        })
+        }))
     }
 
     /// Whether a hub is connected (`image` or `video`; either when omitted).
@@ -268,6 +278,15 @@ impl ConduitRealtimeClient {
     pub fn clear_finished_tasks(&self) {
         self.client.registry.borrow_mut().clear_finished();
         self.client.notify_change();
+    }
+}
+
+impl ConduitRealtimeClient {
+    fn add_listener(&self, event: JsValue, listener: JsValue, once: bool) -> Result<ConduitRealtimeClient, JsValue> {
+        let event = js::string_arg(&event, "event")?;
+        let callback = js::function_arg(listener, "listener")?;
+        self.client.listeners.borrow_mut().push(Listener { event, callback, once });
+        Ok(ConduitRealtimeClient { client: self.client.clone() })
     }
 }
 
@@ -435,15 +454,16 @@ impl Client {
 
     async fn bearer(&self) -> Result<Option<String>, JsValue> {
         if let Some(f) = &self.options.access_token_factory {
-            let value = f.call0(&JsValue::NULL).map_err(|e| self.error(&format!("The access token factory failed: {}", global::error_message(&e))))?;
-            let value = if value.has_type::<Promise>() {
-                JsFuture::from(value.unchecked_into::<Promise>())
-                    .await
-                    .map_err(|e| self.error(&format!("The access token factory failed: {}", global::error_message(&e))))?
-            } else {
-                value
+            let failed = |e: JsValue| self.error(&format!("The access token factory failed: {}", global::error_message(&e)));
+            let value = f.call0(&JsValue::NULL).map_err(failed)?;
+            let value = match value.dyn_into::<Promise>() {
+                Ok(promise) => JsFuture::from(promise).await.map_err(failed)?,
+                Err(value) => value,
             };
-            return Ok(value.as_string());
+            if value.is_undefined() || value.is_null() {
+                return Ok(None);
+            }
+            return value.as_string().map(Some).ok_or_else(|| self.error("The access token factory must return a string."));
         }
         Ok(self.options.virtual_key.clone())
     }
@@ -587,14 +607,11 @@ impl Client {
 
     fn connect(self: &Rc<Self>, kind: TaskKind) -> Promise {
         if let Some(hub) = self.hub(kind) {
-            match hub.driver.state() {
-                State::Connected => return Promise::resolve(&JsValue::UNDEFINED),
-                State::Disconnected => {}
-                _ => {
-                    if let Some(p) = hub.start.borrow().clone() {
-                        return p;
-                    }
-                }
+            if hub.driver.state() == State::Connected {
+                return Promise::resolve(&JsValue::UNDEFINED);
+            }
+            if let Some(p) = hub.start.borrow().clone() {
+                return p;
             }
             return self.start_hub(&hub);
         }
@@ -722,11 +739,14 @@ impl Client {
                 self.emit_hub("reconnecting", hub.kind, Some(("error", error)));
             }
             Event::Reconnected(connection_id) => {
+                self.settle_start(hub, Ok(()));
                 let id = connection_id.map_or(JsValue::UNDEFINED, |i| JsValue::from_str(&i));
                 self.emit_hub("reconnected", hub.kind, Some(("connectionId", id)));
                 self.resync(hub.kind);
             }
             Event::Closed(error) => {
+                let reason = error.clone().unwrap_or_else(|| "The connection was closed before it was established.".into());
+                self.settle_start(hub, Err(reason));
                 let failed = error.is_some();
                 let payload = error.map_or(JsValue::UNDEFINED, |e| self.error(&e));
                 self.emit_hub("disconnected", hub.kind, Some(("error", payload)));
@@ -787,15 +807,18 @@ impl Client {
         *hub.retry_timer.borrow_mut() = Some(timer);
     }
 
-    /// Starts the hub's connection; the Promise settles with the start (no events).
+    /// Starts the hub's connection, or joins the start or reconnect under way; the Promise settles when it
+    /// connects or gives up (no events).
     fn start_hub_quietly(&self, hub: &Rc<Hub>) -> Promise {
         let mut waiter = None;
         let started = Promise::new(&mut |resolve, reject| waiter = Some((resolve, reject)));
-        if let Some(w) = waiter {
-            hub.start_waiters.borrow_mut().push(w);
-        }
-        if let Err(e) = hub.driver.start() {
-            self.settle_start(hub, Err(e));
+        let Some((resolve, reject)) = waiter else { return started };
+        hub.start_waiters.borrow_mut().push((resolve, reject.clone()));
+        if hub.driver.state() == State::Disconnected {
+            if let Err(e) = hub.driver.start() {
+                hub.start_waiters.borrow_mut().retain(|(_, r)| r != &reject);
+                let _ = reject.call1(&JsValue::UNDEFINED, &self.error(&e));
+            }
         }
         started
     }

@@ -27,10 +27,11 @@ impl Handlers {
         }
     }
 
-    /// Removes `f` from `name`'s handlers, or all of them when `f` is `None`.
-    pub fn remove(&self, name: &str, f: Option<&Function>) {
+    /// Removes `f` from `name`'s handlers (a value that is not one of them removes nothing), or all of them
+    /// when `f` is `None`.
+    pub fn remove(&self, name: &str, f: Option<&JsValue>) {
         let rest = match (f, self.get(name)) {
-            (Some(f), Some(list)) => list.filter(&mut |h, _, _| &h != AsRef::<JsValue>::as_ref(f)),
+            (Some(f), Some(list)) => list.filter(&mut |h, _, _| &h != f),
             _ => Array::new(),
         };
         self.set(name, (rest.length() > 0).then_some(rest));

@@ -1,7 +1,7 @@
 //! `HubConnection`: the generic SignalR client exported to JavaScript, shaped like `@microsoft/signalr`'s.
 //! It only translates: the connection state machine decides, the browser driver does the I/O.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, JSON};
@@ -45,10 +45,11 @@ impl HubConnection {
     /// Creates a connection to the hub at `url` (not started).
     #[wasm_bindgen(constructor)]
     pub fn new(
-        url: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
         #[wasm_bindgen(unchecked_param_type = "HubConnectionOptions")] options: Option<JsValue>,
     ) -> Result<HubConnection, JsValue> {
-        let parsed = options::parse(url, &options.unwrap_or(JsValue::UNDEFINED), true)?;
+        let url = js::string_arg(&url, "url")?;
+        let parsed = options::parse(&url, &options.unwrap_or(JsValue::UNDEFINED), true)?;
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
         let driver = Driver::new(Connection::new(parsed.config, seed), parsed.hooks);
         let shared = Rc::new(Shared {
@@ -87,7 +88,8 @@ impl HubConnection {
 
     /// Changes the hub URL (only while Disconnected or Reconnecting).
     #[wasm_bindgen(setter, js_name = baseUrl)]
-    pub fn set_base_url(&self, url: String) -> Result<(), JsValue> {
+    pub fn set_base_url(&self, #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue) -> Result<(), JsValue> {
+        let url = js::string_arg(&url, "baseUrl")?;
         let state = self.driver.state();
         if state != State::Disconnected && state != State::Reconnecting {
             return Err(js::error("The HubConnection must be in the Disconnected or Reconnecting state to change the url."));
@@ -107,10 +109,10 @@ impl HubConnection {
 
     /// Sets the server timeout (ms).
     #[wasm_bindgen(setter, js_name = serverTimeoutInMilliseconds)]
-    pub fn set_server_timeout(&self, ms: f64) {
-        if ms.is_finite() && ms > 0.0 {
-            self.driver.with_connection(|c| c.config_mut().server_timeout_ms = ms as u64);
-        }
+    pub fn set_server_timeout(&self, #[wasm_bindgen(unchecked_param_type = "number")] ms: JsValue) -> Result<(), JsValue> {
+        let ms = js::milliseconds_arg(&ms, "serverTimeoutInMilliseconds")?;
+        self.driver.with_connection(|c| c.config_mut().server_timeout_ms = ms);
+        Ok(())
     }
 
     /// Milliseconds without sending before a keep-alive ping is sent.
@@ -121,10 +123,10 @@ impl HubConnection {
 
     /// Sets the keep-alive interval (ms).
     #[wasm_bindgen(setter, js_name = keepAliveIntervalInMilliseconds)]
-    pub fn set_keep_alive(&self, ms: f64) {
-        if ms.is_finite() && ms > 0.0 {
-            self.driver.with_connection(|c| c.config_mut().keep_alive_ms = ms as u64);
-        }
+    pub fn set_keep_alive(&self, #[wasm_bindgen(unchecked_param_type = "number")] ms: JsValue) -> Result<(), JsValue> {
+        let ms = js::milliseconds_arg(&ms, "keepAliveIntervalInMilliseconds")?;
+        self.driver.with_connection(|c| c.config_mut().keep_alive_ms = ms);
+        Ok(())
     }
 
     /// Starts the connection; resolves once connected.
@@ -153,58 +155,79 @@ impl HubConnection {
 
     /// Invokes a hub method and resolves with its result.
     #[wasm_bindgen(variadic, unchecked_return_type = "Promise<T>")]
-    pub fn invoke(&self, #[wasm_bindgen(js_name = methodName)] method_name: &str, args: Array) -> Promise {
-        self.call(InvokeKind::Invoke, method_name, &args)
+    pub fn invoke(&self, #[wasm_bindgen(js_name = methodName, unchecked_param_type = "string")] method_name: JsValue, args: Array) -> Promise {
+        match js::string_arg(&method_name, "methodName") {
+            Ok(name) => self.call(InvokeKind::Invoke, &name, &args),
+            Err(e) => Promise::reject(&e),
+        }
     }
 
     /// Invokes a hub method without waiting for a result; resolves once sent.
     #[wasm_bindgen(variadic, unchecked_return_type = "Promise<void>")]
-    pub fn send(&self, #[wasm_bindgen(js_name = methodName)] method_name: &str, args: Array) -> Promise {
-        self.call(InvokeKind::Send, method_name, &args)
+    pub fn send(&self, #[wasm_bindgen(js_name = methodName, unchecked_param_type = "string")] method_name: JsValue, args: Array) -> Promise {
+        match js::string_arg(&method_name, "methodName") {
+            Ok(name) => self.call(InvokeKind::Send, &name, &args),
+            Err(e) => Promise::reject(&e),
+        }
     }
 
     /// Invokes a streaming hub method; items flow to the subscriber given to `subscribe`.
     #[wasm_bindgen(variadic, unchecked_return_type = "StreamResult<T>")]
-    pub fn stream(&self, #[wasm_bindgen(js_name = methodName)] method_name: &str, args: Array) -> StreamResult {
-        StreamResult { driver: self.driver.clone(), shared: self.shared.clone(), method: method_name.to_string(), args }
+    pub fn stream(&self, #[wasm_bindgen(js_name = methodName, unchecked_param_type = "string")] method_name: JsValue, args: Array) -> Result<StreamResult, JsValue> {
+        let method = js::string_arg(&method_name, "methodName")?;
+        Ok(StreamResult { driver: self.driver.clone(), shared: self.shared.clone(), method, args })
     }
 
     /// Registers a handler for a method the server calls (names match case-insensitively).
     pub fn on(
         &self,
-        #[wasm_bindgen(js_name = methodName)] method_name: &str,
-        #[wasm_bindgen(js_name = newMethod, unchecked_param_type = "(...args: never[]) => unknown")] new_method: Function,
-    ) {
-        self.shared.handlers.add(method_name, &new_method);
+        #[wasm_bindgen(js_name = methodName, unchecked_param_type = "string")] method_name: JsValue,
+        #[wasm_bindgen(js_name = newMethod, unchecked_param_type = "(...args: never[]) => unknown")] new_method: JsValue,
+    ) -> Result<(), JsValue> {
+        let name = js::string_arg(&method_name, "methodName")?;
+        let f = js::function_arg(new_method, "newMethod")?;
+        self.shared.handlers.add(&name, &f);
+        Ok(())
     }
 
     /// Removes one handler, or every handler of the method when none is given.
     pub fn off(
         &self,
-        #[wasm_bindgen(js_name = methodName)] method_name: &str,
-        #[wasm_bindgen(unchecked_param_type = "(...args: never[]) => unknown")] method: Option<Function>,
-    ) {
-        self.shared.handlers.remove(method_name, method.as_ref());
+        #[wasm_bindgen(js_name = methodName, unchecked_param_type = "string")] method_name: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(...args: never[]) => unknown")] method: JsValue,
+    ) -> Result<(), JsValue> {
+        let name = js::string_arg(&method_name, "methodName")?;
+        let f = (!method.is_undefined() && !method.is_null()).then_some(method);
+        self.shared.handlers.remove(&name, f.as_ref());
+        Ok(())
     }
 
     /// Called when the connection closes for good, with the error if there was one.
-    pub fn onclose(&self, #[wasm_bindgen(unchecked_param_type = "(error?: Error) => void")] callback: Function) {
+    pub fn onclose(&self, #[wasm_bindgen(unchecked_param_type = "(error?: Error) => void")] callback: JsValue) -> Result<(), JsValue> {
+        let callback = js::function_arg(callback, "callback")?;
         self.shared.callbacks.borrow_mut().closed.push(callback);
+        Ok(())
     }
 
     /// Called when the connection was lost and automatic reconnect begins.
-    pub fn onreconnecting(&self, #[wasm_bindgen(unchecked_param_type = "(error?: Error) => void")] callback: Function) {
+    pub fn onreconnecting(&self, #[wasm_bindgen(unchecked_param_type = "(error?: Error) => void")] callback: JsValue) -> Result<(), JsValue> {
+        let callback = js::function_arg(callback, "callback")?;
         self.shared.callbacks.borrow_mut().reconnecting.push(callback);
+        Ok(())
     }
 
     /// Called when automatic reconnect succeeded, with the new connection id.
-    pub fn onreconnected(&self, #[wasm_bindgen(unchecked_param_type = "(connectionId?: string) => void")] callback: Function) {
+    pub fn onreconnected(&self, #[wasm_bindgen(unchecked_param_type = "(connectionId?: string) => void")] callback: JsValue) -> Result<(), JsValue> {
+        let callback = js::function_arg(callback, "callback")?;
         self.shared.callbacks.borrow_mut().reconnected.push(callback);
+        Ok(())
     }
 
     /// Called when a malformed message from the server was skipped (the connection goes on).
-    pub fn onerror(&self, #[wasm_bindgen(unchecked_param_type = "(error: Error) => void")] callback: Function) {
+    pub fn onerror(&self, #[wasm_bindgen(unchecked_param_type = "(error: Error) => void")] callback: JsValue) -> Result<(), JsValue> {
+        let callback = js::function_arg(callback, "callback")?;
         self.shared.callbacks.borrow_mut().errors.push(callback);
+        Ok(())
     }
 
     fn call(&self, kind: InvokeKind, method: &str, args: &Array) -> Promise {
@@ -234,30 +257,34 @@ pub struct StreamResult {
 impl StreamResult {
     /// Starts the stream; `subscriber.next` gets each item, then `complete` or `error`.
     #[wasm_bindgen(unchecked_return_type = "Subscription")]
-    pub fn subscribe(&self, #[wasm_bindgen(unchecked_param_type = "Partial<StreamSubscriber<T>>")] subscriber: JsValue) -> JsValue {
+    pub fn subscribe(&self, #[wasm_bindgen(unchecked_param_type = "Partial<StreamSubscriber<T>>")] subscriber: JsValue) -> Result<JsValue, JsValue> {
+        if !subscriber.is_object() {
+            return Err(js::type_error("subscriber must be an object with next, error and complete callbacks."));
+        }
         let fail = |message: &str| {
             if let Some(f) = js::get(&subscriber, "error").and_then(|f| f.dyn_into::<Function>().ok()) {
                 js::call_safely(&f, &Array::of1(&js::error(message)));
             }
         };
+        let subscription = |id| Subscription { driver: self.driver.clone(), id: Cell::new(id) }.into();
         let arguments = match JSON::stringify(&self.args) {
             Ok(s) => String::from(s),
             Err(e) => {
                 fail(&format!("Arguments could not be serialized: {}", global::error_message(&e)));
-                return Subscription { driver: self.driver.clone(), id: None }.into();
+                return Ok(subscription(None));
             }
         };
-        match self.driver.invoke(InvokeKind::Stream, &self.method, &arguments) {
+        Ok(match self.driver.invoke(InvokeKind::Stream, &self.method, &arguments) {
             Ok(Some(id)) => {
                 self.shared.calls.add_stream(id, subscriber);
-                Subscription { driver: self.driver.clone(), id: Some(id) }.into()
+                subscription(Some(id))
             }
-            Ok(None) => Subscription { driver: self.driver.clone(), id: None }.into(),
+            Ok(None) => subscription(None),
             Err(e) => {
                 fail(&e);
-                Subscription { driver: self.driver.clone(), id: None }.into()
+                subscription(None)
             }
-        }
+        })
     }
 }
 
@@ -265,13 +292,13 @@ impl StreamResult {
 #[wasm_bindgen]
 pub struct Subscription {
     driver: Driver,
-    id: Option<u64>,
+    id: Cell<Option<u64>>,
 }
 
 #[wasm_bindgen]
 impl Subscription {
-    /// Cancels the stream (the server is told to stop).
-    pub fn dispose(&mut self) {
+    /// Cancels the stream (the server is told to stop); safe to call again, also from the stream's callbacks.
+    pub fn dispose(&self) {
         if let Some(id) = self.id.take() {
             self.driver.with_connection(|c| c.cancel_stream(global::now(), id));
         }

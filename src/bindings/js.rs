@@ -26,6 +26,32 @@ pub fn error(message: &str) -> JsValue {
     js_sys::Error::new(message).into()
 }
 
+/// A string argument, or a `TypeError` naming it (the release glue would otherwise pass any value on).
+pub fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| type_error(&format!("{name} must be a string.")))
+}
+
+/// An optional string argument (`undefined` or `null` for none), or a `TypeError` naming it.
+pub fn optional_string_arg(value: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    string_arg(value, name).map(Some)
+}
+
+/// A function argument, or a `TypeError` naming it.
+pub fn function_arg(value: JsValue, name: &str) -> Result<Function, JsValue> {
+    value.dyn_into::<Function>().map_err(|_| type_error(&format!("{name} must be a function.")))
+}
+
+/// A duration of at least 1 ms, or a `TypeError` naming it.
+pub fn milliseconds_arg(value: &JsValue, name: &str) -> Result<u64, JsValue> {
+    match value.as_f64() {
+        Some(ms) if ms.is_finite() && ms >= 1.0 => Ok(ms as u64),
+        _ => Err(type_error(&format!("{name} must be a number of milliseconds, at least 1."))),
+    }
+}
+
 /// An optional boolean option.
 pub fn boolean(obj: &JsValue, key: &str, what: &str) -> Result<Option<bool>, JsValue> {
     match get(obj, key) {

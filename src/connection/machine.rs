@@ -151,8 +151,8 @@ impl Connection {
             Phase::Waiting { until } => consider(*until),
             Phase::Handshaking { deadline, .. } | Phase::Resuming { deadline } => consider(*deadline),
             Phase::Open => {
-                consider(self.last_received.saturating_add(self.config.server_timeout_ms));
-                consider(self.last_sent.saturating_add(self.config.keep_alive_ms));
+                consider(self.last_received.saturating_add(self.config.server_timeout_ms.max(1)));
+                consider(self.last_sent.saturating_add(self.config.keep_alive_ms.max(1)));
                 if let Some(at) = self.ack_at {
                     consider(at);
                 }
@@ -470,7 +470,7 @@ impl Connection {
                 self.lost(now, "Stateful reconnect timed out.".into(), true);
             }
             Phase::Open => {
-                if now >= self.last_received.saturating_add(self.config.server_timeout_ms) {
+                if now >= self.last_received.saturating_add(self.config.server_timeout_ms.max(1)) {
                     return self.lost(now, "Server timeout elapsed without receiving a message from the server.".into(), true);
                 }
                 if self.ack_at.is_some_and(|at| now >= at) {
@@ -479,7 +479,7 @@ impl Connection {
                         self.send_message(now, &HubMessage::Ack(id));
                     }
                 }
-                if now >= self.last_sent.saturating_add(self.config.keep_alive_ms) {
+                if now >= self.last_sent.saturating_add(self.config.keep_alive_ms.max(1)) {
                     self.send_message(now, &HubMessage::Ping);
                 }
             }

@@ -186,3 +186,107 @@ pub async fn expect_released(what: &str, key: &str, base: Leaks, read: impl Fn()
         sleep(50).await;
     }
 }
+
+// ----- Helpers for hostile-server and misuse tests (web_hostile.rs, web_misuse.rs) -----
+
+/// Pushes `data` as one WebSocket frame (binary or text) to every WebSocket connection of `key`; returns how
+/// many connections got it.
+pub async fn raw_frame(key: &str, data: &[u8], binary: bool) -> u32 {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&js_sys::Uint8Array::from(data));
+    let url = format!("{SERVER}/_dev/raw?key={key}&binary={}", if binary { 1 } else { 0 });
+    let request = web_sys::Request::new_with_str_and_init(&url, &init).unwrap();
+    let global: JsValue = js_sys::global().into();
+    let fetch: Function = Reflect::get(&global, &"fetch".into()).unwrap().into();
+    let response: web_sys::Response = JsFuture::from(Promise::from(fetch.call1(&JsValue::NULL, &request).unwrap()))
+        .await
+        .expect("dev server reachable")
+        .into();
+    let text = JsFuture::from(response.text().unwrap()).await.unwrap().as_string().unwrap();
+    path(&JSON::parse(&text).unwrap_or(JsValue::NULL), "sent").as_f64().unwrap_or(0.0) as u32
+}
+
+/// Lines a logger saw, as (level, message).
+pub type LogLines = std::rc::Rc<std::cell::RefCell<Vec<(u32, String)>>>;
+
+/// A `{ log(level, message) }` logger object that keeps every line, and the lines.
+pub fn log_collector() -> (JsValue, LogLines) {
+    let lines: LogLines = Default::default();
+    let sink = lines.clone();
+    let log = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |level: JsValue, message: JsValue| {
+        sink.borrow_mut().push((level.as_f64().unwrap_or(-1.0) as u32, message.as_string().unwrap_or_default()));
+    })
+    .into_js_value();
+    (object("{}", &[("log", log)]), lines)
+}
+
+/// The message of a thrown value or rejection: `error.message` for an Error, else its string form.
+pub fn message_of(e: &JsValue) -> String {
+    match e.dyn_ref::<js_sys::Error>() {
+        Some(error) => String::from(error.message()),
+        None => String::from(js_sys::JsString::from(e.clone())),
+    }
+}
+
+/// Calls `target[name](...args)` synchronously: what it returned (a Promise is not awaited) or threw.
+pub fn call_now(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let method = Reflect::get(target, &name.into())?;
+    let method: Function = method.dyn_into().map_err(|_| JsValue::from(js_sys::Error::new(&format!("{name} is not a method"))))?;
+    method.apply(target, &args.iter().collect())
+}
+
+/// Awaits a returned Promise: `Ok(value)`, or `Err(thrown or rejection)`.
+pub async fn settled(returned: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
+    match returned?.dyn_into::<Promise>() {
+        Ok(promise) => JsFuture::from(promise).await,
+        Err(value) => Ok(value),
+    }
+}
+
+/// Calls `target[name](...args)` and awaits a returned Promise.
+pub async fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    settled(call_now(target, name, args)).await
+}
+
+/// Errors that mean a trap or wasm-bindgen's own bookkeeping failed, never a useful error for a caller.
+pub const INTERNAL_ERRORS: &[&str] = &[
+    "unreachable",
+    "recursive use of an object",
+    "attempted to take ownership",
+    "memory access out of bounds",
+    "invalid malloc request",
+    "closure invoked",
+    "already borrowed",
+    "already mutably borrowed",
+    "RuntimeError",
+];
+
+/// What is wrong with `result` if it is not a thrown `Error` (or a rejection with one) whose message mentions
+/// `hint` (case-insensitively; `a|b` accepts either) and is not a trap or an internal wasm-bindgen error.
+pub fn clear_error_problem(what: &str, result: &Result<JsValue, JsValue>, hint: &str) -> Option<String> {
+    let error = match result {
+        Ok(v) => return Some(format!("{what}: expected an error mentioning '{hint}', got a value {v:?}")),
+        Err(e) => e,
+    };
+    if !error.is_instance_of::<js_sys::Error>() {
+        return Some(format!("{what}: threw a non-Error {error:?}"));
+    }
+    let message = message_of(error);
+    let name = path(error, "name").as_string().unwrap_or_default();
+    if INTERNAL_ERRORS.iter().any(|internal| message.contains(internal) || name.contains(internal)) {
+        return Some(format!("{what}: internal error {name}: {message}"));
+    }
+    if !hint.split('|').any(|h| message.to_lowercase().contains(&h.to_lowercase())) {
+        return Some(format!("{what}: {name} '{message}' does not mention '{hint}'"));
+    }
+    None
+}
+
+/// Asserts [`clear_error_problem`] finds nothing wrong.
+#[track_caller]
+pub fn assert_clear_error(what: &str, result: &Result<JsValue, JsValue>, hint: &str) {
+    if let Some(problem) = clear_error_problem(what, result, hint) {
+        panic!("{problem}");
+    }
+}
