@@ -101,3 +101,39 @@ fn numbers_round_trip_through_their_text() {
     }
     assert_eq!(number::parse_f64("-1.25e3"), Some(-1250.0));
 }
+
+#[test]
+fn number_fast_paths_agree_with_the_standard_library() {
+    use conduit_realtime::protocol::number;
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for i in 0..200_000 {
+        // Decimal texts of every short shape: integers, fractions, negative, leading zeros.
+        let int = next() % 10u64.pow((next() % 10) as u32 + 1);
+        let frac_digits = (next() % 8) as usize;
+        let frac = next() % 10u64.pow(frac_digits as u32);
+        let text = match (i % 3, frac_digits) {
+            (_, 0) => format!("{int}"),
+            (0, d) => format!("-{int}.{frac:0d$}"),
+            (_, d) => format!("{int}.{frac:0d$}"),
+        };
+        let std: f64 = text.parse().unwrap();
+        assert_eq!(number::parse_f64(&text).map(f64::to_bits), Some(std.to_bits()), "{text}");
+        // Any double is written as text that reads back as the same double.
+        let value = f64::from_bits(next());
+        if value.is_finite() {
+            for v in [value, std, std / 7.0] {
+                let mut out = Vec::new();
+                number::write_f64(&mut out, v);
+                let written = String::from_utf8(out).unwrap();
+                let back: f64 = written.parse().unwrap();
+                assert!(back == v || (v == 0.0 && back == 0.0), "{v:?} was written as {written}");
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use js_sys::{Array, Function, Promise, JSON};
+use js_sys::{Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 
 use super::js;
@@ -61,8 +61,8 @@ impl Calls {
             (Pending::Invoke { reject, .. }, Err(message)) => {
                 let _ = reject.call1(&JsValue::UNDEFINED, &js::error(&message));
             }
-            (Pending::Stream { subscriber }, Ok(_)) => notify(&subscriber, "complete", &Array::new()),
-            (Pending::Stream { subscriber }, Err(message)) => notify(&subscriber, "error", &Array::of1(&js::error(&message))),
+            (Pending::Stream { subscriber }, Ok(_)) => notify(&subscriber, "complete", &JsValue::UNDEFINED),
+            (Pending::Stream { subscriber }, Err(message)) => notify(&subscriber, "error", &js::error(&message)),
         }
     }
 
@@ -72,14 +72,14 @@ impl Calls {
             Some(Pending::Stream { subscriber }) => subscriber.clone(),
             _ => return Ok(()),
         };
-        notify(&subscriber, "next", &Array::of1(&JSON::parse(item)?));
+        notify(&subscriber, "next", &JSON::parse(item)?);
         Ok(())
     }
 }
 
-/// Calls `subscriber[method](...args)` if the subscriber has that method.
-pub fn notify(subscriber: &JsValue, method: &str, args: &Array) {
+/// Calls `subscriber[method](arg)` (as a method, like the official client) if the subscriber has it.
+pub fn notify(subscriber: &JsValue, method: &str, arg: &JsValue) {
     if let Some(f) = js::get(subscriber, method).and_then(|f| f.dyn_into::<Function>().ok()) {
-        js::call_safely(&f, args);
+        crate::browser::global::report_throw(f.call1(subscriber, arg));
     }
 }

@@ -338,7 +338,7 @@ impl Client {
             found
         };
         for f in &matching {
-            js::call_safely(f, &Array::of1(payload));
+            js::call1_safely(f, payload);
         }
     }
 
@@ -382,7 +382,7 @@ impl Client {
         self.changes.set(self.changes.get() + 1);
         let listeners = self.change_listeners.borrow().clone();
         for f in &listeners {
-            js::call_safely(f, &Array::new());
+            js::call1_safely(f, &JsValue::UNDEFINED);
         }
     }
 

@@ -263,7 +263,7 @@ impl StreamResult {
         }
         let fail = |message: &str| {
             if let Some(f) = js::get(&subscriber, "error").and_then(|f| f.dyn_into::<Function>().ok()) {
-                js::call_safely(&f, &Array::of1(&js::error(message)));
+                js::call1_safely(&f, &js::error(message));
             }
         };
         let subscription = |id| Subscription { driver: self.driver.clone(), id: Cell::new(id) }.into();

@@ -79,4 +79,4 @@ pub fn function(obj: &JsValue, key: &str, what: &str) -> Result<Option<Function>
     }
 }
 
-pub use crate::browser::global::call_safely;
+pub use crate::browser::global::{call1_safely, call_safely};

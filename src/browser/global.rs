@@ -36,7 +36,17 @@ pub fn error_message(value: &JsValue) -> String {
 
 /// Calls `f` with `args`, reporting (not propagating) a throw.
 pub fn call_safely(f: &Function, args: &js_sys::Array) {
-    if let Err(e) = f.apply(&JsValue::UNDEFINED, args) {
+    report_throw(f.apply(&JsValue::UNDEFINED, args));
+}
+
+/// Calls `f` with one argument, reporting (not propagating) a throw.
+pub fn call1_safely(f: &Function, arg: &JsValue) {
+    report_throw(f.call1(&JsValue::UNDEFINED, arg));
+}
+
+/// Logs the throw of a user callback, if it threw.
+pub fn report_throw(result: Result<JsValue, JsValue>) {
+    if let Err(e) = result {
         web_sys::console::error_2(&"conduit-realtime: an event handler threw:".into(), &e);
     }
 }
