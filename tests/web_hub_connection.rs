@@ -81,6 +81,13 @@ async fn exercise(options: &str) {
     let _subscription = conn.stream("Counter".into(), args(&[3.into(), 10.into()])).unwrap().subscribe(subscriber).unwrap();
     wait_for("the stream to complete", 5_000, || *done.borrow()).await;
     assert_eq!(*items.borrow(), vec![0.0, 1.0, 2.0]);
+    // Subscriber callbacks are called as methods, so a class instance may use `this`.
+    let counter = Function::new_no_args("return { seen: [], next(x) { this.seen.push(x); }, complete() { this.done = true; } };")
+        .call0(&JsValue::NULL)
+        .unwrap();
+    let _second = conn.stream("Counter".into(), args(&[2.into(), 10.into()])).unwrap().subscribe(counter.clone()).unwrap();
+    wait_for("the method-style stream to complete", 5_000, || path(&counter, "done").is_truthy()).await;
+    assert_eq!(Array::from(&path(&counter, "seen")).length(), 2);
 
     let answer: Function = func(|v| JsValue::from_f64(v.as_f64().unwrap_or(0.0) * 2.0)).into();
     conn.on("Double".into(), answer.into()).unwrap();
