@@ -37,6 +37,9 @@ done
 step "web: React hook (Vitest), demos, packed consumer app, docs (Playwright on Chromium)"
 bash scripts/test-web.sh "$DEVSERVER_URL"
 
+step "benchmarks, smoke (tiny counts: every client receives every event)"
+bash scripts/bench.sh --smoke
+
 step "npm pack"
 npm pack --dry-run --json 2>/dev/null | node -e '
   const [p] = JSON.parse(require("fs").readFileSync(0, "utf8"));

@@ -5,6 +5,7 @@ use crate::conduit::tasks::{ControlError, Status};
 use crate::counters::TransportKind;
 use crate::faults::{FailRule, FailTarget};
 use crate::http::{json_response, read_body, Ctx};
+use crate::hubs::flood::{flood_tasks, TaskFlood};
 use crate::signalr::{Frame, Out};
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
@@ -118,6 +119,41 @@ pub async fn handle(app: &Arc<App>, ctx: &Ctx, body: Body) -> Response {
                         data: data.clone(),
                         binary,
                     }))
+                {
+                    n += 1;
+                }
+            }
+            ok(json!({"ok": true, "sent": n}))
+        }
+        ("POST", ["_dev", "flood"]) => {
+            let data = match read_body(body, 16 * 1024 * 1024).await {
+                Ok(d) => d,
+                Err(r) => return r,
+            };
+            let ids: Vec<String> = if data.is_empty() {
+                vec![ctx.q("task").unwrap_or("bench-task").to_string()]
+            } else {
+                match serde_json::from_slice(&data) {
+                    Ok(ids) => ids,
+                    Err(_) => {
+                        return err(
+                            StatusCode::BAD_REQUEST,
+                            "the body must be a JSON array of task ids",
+                        )
+                    }
+                }
+            };
+            let flood = TaskFlood {
+                count: num(ctx, "count").unwrap_or(ids.len() as u64),
+                per_frame: num(ctx, "perFrame").unwrap_or(1),
+                pct: num(ctx, "pct"),
+                complete: flag(ctx, "complete").unwrap_or(false),
+                ids,
+            };
+            let mut n = 0;
+            for c in app.conns.matching(key, hub) {
+                if c.transport() == Some(TransportKind::WebSockets)
+                    && flood_tasks(&c, flood.clone())
                 {
                     n += 1;
                 }

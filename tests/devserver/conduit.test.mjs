@@ -416,3 +416,30 @@ test('FloodConduit: deployed-shape progress events with increasing progress', as
   assert.ok(seen.every((p, i) => i === 0 || p >= seen[i - 1]));
   assert.equal(seen.at(-1), 100);
 });
+
+test('/_dev/flood: deployed-shape progress round-robin over many tasks, then a completion each', async () => {
+  const key = newKey('df');
+  for (const msgpack of [false, true]) {
+    const c = await connect(`${server.url}/hubs/image-generation`, { token: key, msgpack });
+    const progress = [];
+    const completed = [];
+    c.on('ImageGenerationProgress', (p) => progress.push(p));
+    c.on('ImageGenerationCompleted', (p) => completed.push(p));
+    const ids = ['task-aaaa', 'task-bbbb', 'task-cccc'];
+    const r = await dev(server, 'POST', '/_dev/flood', { key, hub: 'image-generation', count: 9, perFrame: 4, complete: 1 }, JSON.stringify(ids));
+    assert.deepEqual(r, { ok: true, sent: 1 });
+    await waitFor(() => completed.length === 3, 'three completions');
+    assert.deepEqual(progress.map((p) => p.taskId), [...ids, ...ids, ...ids]);
+    assert.deepEqual(progress.map((p) => p.progressPercentage), [33, 33, 33, 66, 66, 66, 100, 100, 100]);
+    assert.ok(progress.every((p) => p.status === 'processing' && ISO.test(p.timestamp)));
+    assert.deepEqual(completed.map((p) => p.taskId), ids);
+    assert.ok(completed.every((p) => p.imageUrls[0].endsWith(`${p.taskId}.png`) && ISO.test(p.completedAt)));
+    await c.stop();
+  }
+  const fixed = await connect(`${server.url}/hubs/image-generation`, { token: key });
+  const seen = [];
+  fixed.on('ImageGenerationProgress', (p) => seen.push([p.taskId, p.progressPercentage]));
+  await dev(server, 'POST', '/_dev/flood', { key, hub: 'image-generation', count: 2, pct: 50, task: 'one' });
+  await waitFor(() => seen.length === 2, 'two events');
+  assert.deepEqual(seen, [['one', 50], ['one', 50]]);
+});
