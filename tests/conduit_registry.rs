@@ -107,3 +107,21 @@ fn a_task_changes_revision_only_when_it_changes() {
     r.set_subscribed("a", true);
     assert!(r.get("a").unwrap().revision > before);
 }
+
+#[test]
+fn changes_name_each_changed_task_once_and_membership_changes() {
+    let mut r = Registry::new(1);
+    r.track("a", Some(TaskKind::Image), 0);
+    r.track("b", Some(TaskKind::Image), 0);
+    assert!(r.take_changes().membership, "new tasks change the membership");
+    assert_eq!(r.take_changes(), Default::default(), "nothing changed since");
+    r.apply(progress("a", 10.0), None, 1);
+    r.apply(progress("a", 20.0), None, 2);
+    r.set_subscribed("b", true);
+    let changes = r.take_changes();
+    assert!(!changes.membership);
+    assert_eq!(changes.tasks, vec!["a".to_string(), "b".to_string()], "each changed task once");
+    r.apply(completed("a"), None, 3);
+    r.apply(completed("b"), None, 4);
+    assert!(r.take_changes().membership, "a finished task forgotten beyond maxFinished changes the membership");
+}

@@ -362,6 +362,12 @@ async fn snapshots_reuse_the_objects_of_unchanged_tasks() {
     assert_ne!(task(&first, &b), task(&second, &b), "a changed task gets a new object");
     assert!(js_sys::Object::is_frozen(&task(&second, &b).into()));
     assert_eq!(js_sys::Array::from(&path(&second, "tasks")).length(), 2);
+    let third_task = object(r#"{"model":"m","prompt":"third ms=4000 steps=2"}"#, &[]);
+    let c_id = settle(c.generate_image(third_task)).await.unwrap().as_string().unwrap();
+    let third = c.get_snapshot();
+    assert_eq!(js_sys::Array::from(&path(&third, "tasks")).length(), 3);
+    assert_eq!(task(&second, &a), task(&third, &a), "a new task leaves the others' objects alone");
+    assert_eq!(path(&js_sys::Array::from(&path(&third, "tasks")).get(2), "taskId").as_string(), Some(c_id), "oldest first");
     c.clear_finished_tasks();
     let ids: Vec<String> = js_sys::Array::from(&path(&c.get_snapshot(), "tasks")).iter().map(|t| path(&t, "taskId").as_string().unwrap()).collect();
     assert!(!ids.contains(&a), "a cleared task leaves the snapshot");

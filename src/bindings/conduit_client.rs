@@ -3,7 +3,6 @@
 //! outcome exactly once, even one that happened while the socket was down.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise, JSON};
@@ -13,6 +12,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use super::calls::Calls;
 use super::conduit_options::{self, ClientOptions};
 use super::js;
+use super::task_list::TaskList;
 use crate::browser::driver::{Driver, Hooks};
 use crate::browser::global;
 use crate::browser::http::{self, Body, HttpFailure, HttpOptions};
@@ -20,7 +20,7 @@ use crate::browser::timer::Timeout;
 use crate::conduit::api::{self, ApiError};
 use crate::conduit::dialect;
 use crate::conduit::redact::Redactor;
-use crate::conduit::registry::{self, Delivery, Registry};
+use crate::conduit::registry::{Delivery, Registry};
 use crate::conduit::task::{TaskEvent, TaskKind};
 use crate::connection::{Config, Connection, Event, InvokeKind, LogLevel, RetryPolicy, State};
 
@@ -51,8 +51,8 @@ struct Client {
     disposed: Cell<bool>,
     last_error: RefCell<JsValue>,
     snapshot: RefCell<Option<(u64, JsValue)>>,
-    /// Each task's frozen snapshot object with the revision it shows, reused while the task is unchanged.
-    task_objects: RefCell<HashMap<String, (u64, JsValue)>>,
+    /// The snapshot's task array, updated with what changed.
+    task_list: RefCell<TaskList>,
     changes: Cell<u64>,
 }
 
@@ -85,7 +85,7 @@ impl ConduitRealtimeClient {
                 disposed: Cell::new(false),
                 last_error: RefCell::new(JsValue::NULL),
                 snapshot: RefCell::new(None),
-                task_objects: RefCell::new(HashMap::new()),
+                task_list: RefCell::new(TaskList::default()),
                 changes: Cell::new(0),
             }),
         })
@@ -404,8 +404,7 @@ impl Client {
         } else {
             "disconnected"
         };
-        let tasks = self.task_array();
-        Object::freeze(&tasks);
+        let tasks = self.task_list.borrow_mut().update(&mut self.registry.borrow_mut());
         let snap = Object::new();
         js::set(&snap, "state", &JsValue::from_str(state));
         js::set(&snap, "isConnected", &JsValue::from_bool(state == "connected"));
@@ -416,29 +415,6 @@ impl Client {
         let snap: JsValue = Object::freeze(&snap).into();
         *self.snapshot.borrow_mut() = Some((version, snap.clone()));
         snap
-    }
-
-    /// Every task's frozen object, oldest first; only tasks that changed since the last snapshot are rebuilt, so
-    /// unchanged ones keep their identity (and React skips them).
-    fn task_array(&self) -> Array {
-        let registry = self.registry.borrow();
-        let mut cache = self.task_objects.borrow_mut();
-        cache.retain(|id, _| registry.get(id).is_some());
-        let tasks = Array::new();
-        for t in registry.ordered() {
-            let fresh = cache.get(&t.id).filter(|(revision, _)| *revision == t.revision).map(|(_, o)| o.clone());
-            let object = fresh.unwrap_or_else(|| {
-                let object = JSON::parse(&registry::task_json(t)).unwrap_or_else(|_| Object::new().into());
-                if let Some(result) = js::get(&object, "result") {
-                    Object::freeze(result.unchecked_ref::<Object>());
-                }
-                Object::freeze(object.unchecked_ref::<Object>());
-                cache.insert(t.id.clone(), (t.revision, object.clone()));
-                object
-            });
-            tasks.push(&object);
-        }
-        tasks
     }
 
     fn task_and_kind(&self, task_id: &JsValue, task_type: &JsValue) -> Result<(String, TaskKind), JsValue> {

@@ -86,12 +86,38 @@ pub struct Registry {
     max_finished: usize,
     next_order: u64,
     version: u64,
+    changes: Changes,
+    /// The version when the changes were last taken.
+    taken_at: u64,
+}
+
+/// What changed since the changes were last taken (see [`Registry::take_changes`]).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Changes {
+    /// Tasks were added or removed.
+    pub membership: bool,
+    /// Tasks that changed, each once.
+    pub tasks: Vec<String>,
 }
 
 impl Registry {
     /// An empty registry keeping at most `max_finished` finished tasks (the oldest are forgotten first).
     pub fn new(max_finished: usize) -> Self {
-        Registry { tasks: HashMap::new(), finished: VecDeque::new(), max_finished, next_order: 0, version: 0 }
+        Registry {
+            tasks: HashMap::new(),
+            finished: VecDeque::new(),
+            max_finished,
+            next_order: 0,
+            version: 0,
+            changes: Changes::default(),
+            taken_at: 0,
+        }
+    }
+
+    /// What changed since the last call: lets a view update only the tasks that changed.
+    pub fn take_changes(&mut self) -> Changes {
+        self.taken_at = self.version;
+        core::mem::take(&mut self.changes)
     }
 
     /// Changes whenever anything in the registry changes.
@@ -121,8 +147,12 @@ impl Registry {
         if !self.tasks.contains_key(id) {
             self.tasks.insert(id.to_string(), TrackedTask::new(id, kind, order, now));
             self.next_order += 1;
+            self.changes.membership = true;
         }
         let task = self.tasks.get_mut(id)?;
+        if task.revision <= self.taken_at {
+            self.changes.tasks.push(task.id.clone());
+        }
         if task.kind.is_none() {
             task.kind = kind;
         }
@@ -135,6 +165,9 @@ impl Registry {
         if let Some(t) = self.tasks.get_mut(id) {
             if t.subscribed != subscribed {
                 t.subscribed = subscribed;
+                if t.revision <= self.taken_at {
+                    self.changes.tasks.push(t.id.clone());
+                }
                 self.version += 1;
                 t.revision = self.version;
             }
@@ -158,6 +191,7 @@ impl Registry {
         let removed = self.tasks.remove(id);
         if removed.is_some() {
             self.version += 1;
+            self.changes.membership = true;
             self.finished.retain(|f| f != id);
         }
         removed
@@ -169,6 +203,7 @@ impl Registry {
             self.tasks.remove(&id);
         }
         self.version += 1;
+        self.changes.membership = true;
     }
 
     /// Tasks that have not finished, of one kind (or all).
@@ -253,6 +288,7 @@ impl Registry {
             while self.finished.len() > self.max_finished {
                 if let Some(old) = self.finished.pop_front() {
                     self.tasks.remove(&old);
+                    self.changes.membership = true;
                 }
             }
         }
