@@ -14,9 +14,7 @@
 #
 # Works on a stable toolchain: RUSTC_BOOTSTRAP=1 unlocks the nightly flags cargo-fuzz passes to rustc.
 # Environment: FUZZ_SANITIZER=address|none (default: address, falling back to none if it does not build),
-# FUZZ_ARGS="..." extra libFuzzer flags (e.g. "-max_len=65536"),
-# CONNECTION_FUZZ_SKIP_ZERO_TIMEOUTS=1 leaves the known zero keep-alive spin (fuzz/regressions/connection/) out of
-# the connection target, so a run can look for other bugs while that one is open.
+# FUZZ_ARGS="..." extra libFuzzer flags (e.g. "-max_len=65536").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

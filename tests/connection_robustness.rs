@@ -34,9 +34,6 @@ fn sequence(index: u64) -> Stats {
     let head = rng.bytes(3);
     let (config, auto_policy) = config(&mut Input::new(&head));
     let mut h = Harness::new(config, auto_policy, rng.next());
-    // The zero keep-alive spin has its own failing regression test below; leave it out here so that this test
-    // keeps guarding everything else. Remove once it is fixed.
-    h.skip_zero_timeouts = true;
     let ops = 4 + rng.next() % 28;
     for _ in 0..ops {
         let op = WEIGHTED_OPS[(rng.next() % WEIGHTED_OPS.len() as u64) as usize];

@@ -10,9 +10,6 @@ use libfuzzer_sys::fuzz_target;
 #[path = "../../tests/support/connection_ops.rs"]
 mod connection_ops;
 
-// CONNECTION_FUZZ_SKIP_ZERO_TIMEOUTS=1 leaves out the known zero keep-alive spin, to look for other bugs.
 fuzz_target!(|data: &[u8]| {
-    static SKIP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let skip = *SKIP.get_or_init(|| std::env::var_os("CONNECTION_FUZZ_SKIP_ZERO_TIMEOUTS").is_some());
-    connection_ops::run_with(data, skip);
+    connection_ops::run(data);
 });

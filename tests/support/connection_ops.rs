@@ -132,9 +132,6 @@ pub struct Harness {
     server_ids: Vec<String>,
     trace: VecDeque<String>,
     pub stats: Stats,
-    /// Keep the setters' 0 ms out of the operations: set while the keep-alive spin (regression test
-    /// `a_zero_keep_alive_set_while_connected_does_not_spin`) is open, so other bugs can still be found.
-    pub skip_zero_timeouts: bool,
 }
 
 fn legal(from: State, to: State) -> bool {
@@ -234,7 +231,6 @@ impl Harness {
             server_ids: Vec::new(),
             trace: VecDeque::new(),
             stats: Stats::default(),
-            skip_zero_timeouts: false,
         }
     }
 
@@ -797,7 +793,7 @@ impl Harness {
             _ => {
                 // What HubConnection's keepAliveIntervalInMilliseconds / serverTimeoutInMilliseconds setters can
                 // store at any time: any positive number, truncated to whole ms (0.5 becomes 0).
-                let ms = [0, 1, 100, 30_000][input.byte() as usize % 4].max(u64::from(self.skip_zero_timeouts));
+                let ms = [0, 1, 100, 30_000][input.byte() as usize % 4];
                 let config = self.conn.config_mut();
                 if input.byte() % 2 == 0 {
                     config.keep_alive_ms = ms;
@@ -814,16 +810,10 @@ impl Harness {
 
 /// Runs one input: a configuration, up to [`MAX_OPS`] operations, then `stop()`.
 pub fn run(data: &[u8]) -> Stats {
-    run_with(data, false)
-}
-
-/// [`run`], optionally without the known zero-timeout bug (see [`Harness::skip_zero_timeouts`]).
-pub fn run_with(data: &[u8], skip_zero_timeouts: bool) -> Stats {
     let mut input = Input::new(data);
     let (config, auto_policy) = config(&mut input);
     let seed = u64::from(input.u32());
     let mut h = Harness::new(config, auto_policy, seed);
-    h.skip_zero_timeouts = skip_zero_timeouts;
     for _ in 0..MAX_OPS {
         if input.is_empty() {
             break;
