@@ -290,3 +290,23 @@ pub fn assert_clear_error(what: &str, result: &Result<JsValue, JsValue>, hint: &
         panic!("{problem}");
     }
 }
+
+// ----- Leak counters (tests/web/leaks.js): what a client leaves behind -----
+
+#[wasm_bindgen(module = "/tests/web/leaks.js")]
+extern "C" {
+    /// Wraps WebSocket, EventSource, timers and window/document listeners with counters (once per page).
+    #[wasm_bindgen(js_name = leaksInstall)]
+    pub fn leaks_install();
+    #[wasm_bindgen(js_name = leaksSnapshot)]
+    /// The raw counters (see `leaks` for the parsed form).
+    pub fn leaks_snapshot() -> JsValue;
+    /// Fires `online` on window: a reconnecting client skips its delay.
+    #[wasm_bindgen(js_name = dispatchOnline)]
+    pub fn dispatch_online();
+}
+
+/// What the counters see now.
+pub fn leaks() -> Leaks {
+    Leaks::from_snapshot(&leaks_snapshot())
+}
