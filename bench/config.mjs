@@ -8,7 +8,7 @@ export function config({ smoke = false, rounds } = {}) {
       throughput: { count: { 1: 2_000, 50: 20_000 } },
       latency: { count: 200, warmup: 50 },
       memory: { rounds: 1, events: 20_000, tasks: 100, runs: 2 },
-      scale: { sizes: [10, 100, 500], events: 20_000, snapshotBudget: 20_000 },
+      scale: { sizes: [10, 100, 500], events: 20_000, snapshotEvents: 2_000 },
     };
   }
   return {
@@ -21,6 +21,6 @@ export function config({ smoke = false, rounds } = {}) {
     latency: { count: 2_000, warmup: 500 },
     memory: { rounds: 3, events: 1_000_000, tasks: 10_000, runs: 2 },
     // With a snapshot subscriber an event costs O(tasks): budget / tasks events per measurement.
-    scale: { sizes: [10, 1_000, 10_000], events: 200_000, snapshotBudget: 400_000 },
+    scale: { sizes: [10, 1_000, 10_000], events: 200_000, snapshotEvents: 40_000 },
   };
 }

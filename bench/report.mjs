@@ -134,8 +134,8 @@ function method(cfg, meta) {
   server holds every timeline, then released (started, 2 progress events, completed each); twice; counted by their \`subscribed\` and
   \`completed\` events (no \`getSnapshot()\`, which would add a JSON copy of every task). Medians of ${cfg.memory.rounds} rounds. Wasm memory
   never shrinks, so its "after" is a high-water mark: the second run shows whether it keeps growing.
-- Scale: ${int(cfg.scale.events)} events per measurement (JSON, 50 per frame; with the snapshot subscriber ${int(cfg.scale.snapshotBudget)} ÷ tasks,
-  at least 20) with the progress held at 50% (the client drops progress that goes backwards, so a fixed value lets every round deliver
+- Scale: ${int(cfg.scale.events)} events per measurement (JSON, 50 per frame; ${int(cfg.scale.snapshotEvents)} with the snapshot
+  subscriber, after one snapshot to catch up with the setup) with the progress held at 50% (the client drops progress that goes backwards, so a fixed value lets every round deliver
   every event); one page, one client per tier, the tasks created and subscribed with \`generateImage\` and running for an hour, so they
   stay unfinished.
 - Size: \`pkg/web\` as built by \`scripts/build.sh\` (the JS glue is not minified); the official browser bundles from node_modules.`;

@@ -190,6 +190,7 @@ export function measurements({ server, clients, wasmMemory }) {
     client.on('progress', c.fn);
     const unsubscribe = snapshot ? client.onChange(() => client.getSnapshot()) : () => {};
     await settle();
+    if (snapshot) client.getSnapshot(); // catch up with what the setup changed: measure the steady state
     const t0 = performance.now();
     await devFlood(key, { count, perFrame, pct: 50 }, ids);
     const t1 = await c.finished;

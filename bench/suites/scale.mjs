@@ -5,13 +5,13 @@ import { summary, rotate, positive } from '../stats.mjs';
 export const VARIANTS = ['on(progress)', 'on(progress) + onChange(getSnapshot)'];
 
 export async function scale({ cfg, openBench, server, log, problem }) {
-  const { sizes, events, snapshotBudget } = cfg.scale;
+  const { sizes, events, snapshotEvents } = cfg.scale;
   const { page, close } = await openBench('ours');
   log(`scale: creating ${sizes.join(' + ')} tasks`);
   const tiers = await page.evaluate((o) => window.bench.scaleSetup(o), { sizes });
   tiers.forEach((t, i) => t.active !== sizes[i] && problem(`scale: ${t.active} of ${sizes[i]} tasks active`));
   const cases = VARIANTS.flatMap((variant, v) =>
-    sizes.map((size) => ({ variant, size, snapshot: v === 1, count: v ? Math.max(20, Math.round(snapshotBudget / size)) : events })),
+    sizes.map((size) => ({ variant, size, snapshot: v === 1, count: v ? snapshotEvents : events })),
   );
   const ns = cases.map(() => []);
   try {
