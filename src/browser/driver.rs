@@ -18,6 +18,7 @@ use super::transport::{Transport, TransportEvents};
 use crate::connection::{Action, Connection, Event, InvokeKind, Payload, RetryContext, State};
 
 const STALE_FRAME: &str = "conduit-realtime: a message outlived the frame it came in";
+const NOT_AN_ARRAY: &str = "conduit-realtime: the arguments of an invocation are not an array";
 
 /// JavaScript callbacks and settings the driver uses.
 pub struct Hooks {
@@ -142,7 +143,7 @@ impl Driver {
                 None => Err(JsValue::from_str(STALE_FRAME)),
             },
             Payload::Text(text) => {
-                let args = Array::from(&js_sys::JSON::parse(text)?);
+                let args: Array = js_sys::JSON::parse(text)?.dyn_into().map_err(|_| JsValue::from_str(NOT_AN_ARRAY))?;
                 handlers.for_each(&mut |h, _, _| global::call_safely(h.unchecked_ref(), &args));
                 Ok(())
             }
