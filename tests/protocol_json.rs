@@ -210,3 +210,21 @@ fn handshake_request_and_responses() {
     assert!(handshake::parse_response(b"nope\x1e").is_err());
     assert!(handshake::parse_response(b"{\"error\":5}\x1e").is_err());
 }
+
+#[test]
+fn strings_are_scanned_right_at_every_offset() {
+    // The scanner looks at eight bytes at a time: put escapes, quotes and control characters at every position.
+    for before in 0..20 {
+        for after in 0..12 {
+            let (a, b) = ("a".repeat(before), "é".repeat(after));
+            let record = format!("{{\"type\":1,\"target\":\"{a}\\\"\\n{b}\",\"arguments\":[\"{a}{b}\"]}}\x1e");
+            let body = json::records(record.as_bytes()).next().unwrap().unwrap();
+            let HubMessage::Invocation(m) = json::decode(body).unwrap() else { panic!("not an invocation") };
+            assert_eq!(m.target, format!("{a}\"\n{b}"));
+            assert_eq!(m.arguments.json_text(), format!("[\"{a}{b}\"]"));
+            let bad = format!("{{\"type\":1,\"target\":\"{a}\u{1}{b}\",\"arguments\":[]}}\x1e");
+            let body = json::records(bad.as_bytes()).next().unwrap().unwrap();
+            assert!(json::decode(body).is_err(), "a raw control character after {before} bytes is refused");
+        }
+    }
+}

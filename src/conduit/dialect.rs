@@ -172,7 +172,7 @@ fn object(target: &str, args: &[&str], problems: &mut Vec<String>) -> Result<Opt
     let raw = args.first().ok_or(ProtocolError::MissingField("event"))?;
     let f = Fields::read(raw, OBJECT_FIELDS)?;
     let task_id = task_id(f.raw("taskId").as_ref())?;
-    let suffix = target.trim_start_matches("ImageGeneration").trim_start_matches("VideoGeneration");
+    let suffix = target.strip_prefix("ImageGeneration").or_else(|| target.strip_prefix("VideoGeneration")).unwrap_or(target);
     Ok(Some(match suffix {
         "Started" => TaskEvent::Started { task_id, estimated_seconds: f.number("estimatedSeconds")? },
         "Progress" => {

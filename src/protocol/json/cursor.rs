@@ -161,6 +161,7 @@ impl<'a> Cursor<'a> {
         let start = self.pos;
         let bytes = self.bytes();
         loop {
+            self.pos += plain_run(bytes, self.pos);
             match bytes.get(self.pos) {
                 None => return Err(ProtocolError::Truncated),
                 Some(b'"') => {
@@ -176,12 +177,7 @@ impl<'a> Cursor<'a> {
         let mut out = String::from(&self.text[start..self.pos]);
         loop {
             let run = self.pos;
-            while let Some(&b) = bytes.get(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos += plain_run(bytes, self.pos);
             out.push_str(&self.text[run..self.pos]);
             match bytes.get(self.pos) {
                 None => return Err(ProtocolError::Truncated),
@@ -264,6 +260,7 @@ impl<'a> Cursor<'a> {
         self.pos += 1;
         let bytes = self.bytes();
         loop {
+            self.pos += plain_run(bytes, self.pos);
             match bytes.get(self.pos) {
                 None => return Err(ProtocolError::Truncated),
                 Some(b'"') => {
@@ -396,4 +393,30 @@ impl<'a> Cursor<'a> {
         self.skip_string()?;
         self.eat(b':')
     }
+}
+
+/// How many bytes from `from` on are plain string content: not `"`, not a backslash, not a control character. Looks at
+/// eight bytes at a time (SWAR), since strings are most of what a record holds.
+fn plain_run(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `x` is below `n` (n <= 128); bytes with the high bit set never are.
+    let any_below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS != 0;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        if any_below(w ^ (ONES * u64::from(b'"')), 1) || any_below(w ^ (ONES * u64::from(b'\\')), 1) || any_below(w, 0x20) {
+            break;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i - from
 }
