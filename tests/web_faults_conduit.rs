@@ -22,8 +22,6 @@ use web::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 thread_local! {
-    static FAULTS: Cell<u32> = const { Cell::new(0) };
-    static CASES: Cell<u32> = const { Cell::new(0) };
     static OUTCOMES: Cell<u32> = const { Cell::new(0) };
     static LOST: Cell<u32> = const { Cell::new(0) };
     static DUPLICATES: Cell<u32> = const { Cell::new(0) };
@@ -31,16 +29,6 @@ thread_local! {
 
 fn bump(counter: &'static std::thread::LocalKey<Cell<u32>>, n: u32) {
     counter.with(|c| c.set(c.get() + n));
-}
-
-/// Injects a fault through the dev server's `/_dev` API and counts it.
-async fn fault(path_and_query: &str) -> JsValue {
-    bump(&FAULTS, 1);
-    dev("POST", &format!("/_dev/{path_and_query}")).await
-}
-
-fn case() {
-    bump(&CASES, 1);
 }
 
 fn summary(test: &str, started: f64, excess: Leaks) {
@@ -218,14 +206,6 @@ async fn disconnect_and_release(what: &str, c: Client, key: &str, base: Leaks) -
     let excess = expect_released(what, key, base, leaks, true, false).await;
     drop(c);
     excess
-}
-
-async fn counters(key: &str) -> JsValue {
-    dev("GET", &format!("/_dev/counters?key={key}")).await
-}
-
-fn num(v: &JsValue, dotted: &str) -> f64 {
-    path(v, dotted).as_f64().unwrap_or(0.0)
 }
 
 async fn drop_case(dialect: &str) {
@@ -440,15 +420,6 @@ async fn close_without_allow_reconnect_disconnects_then_the_seeds_manual_restart
     let excess = disconnect_and_release("close without allowReconnect", c, &key, base).await;
     summary("close_without_allow_reconnect_disconnects_then_the_seeds_manual_restart_recovers", started, excess);
 }
-
-/// Negotiate faults: the query of `/_dev/fail?target=negotiate`, and what the error must say.
-const NEGOTIATE_FAULTS: [(&str, &str); 5] = [
-    ("status=500", "HTTP 500"),
-    ("status=404", "HTTP 404"),
-    ("status=401", "HTTP 401"),
-    ("status=200&body=%3Chtml%3Ea%20proxy%20page%3C%2Fhtml%3E", "Invalid negotiation response"),
-    ("status=0&delayMs=4000", "timed out after 700 ms"),
-];
 
 /// With a transport given the client negotiates (the default skips negotiation, like the seed).
 const NEGOTIATING: &str = r#","transport":"WebSockets","requestTimeoutInMilliseconds":700"#;

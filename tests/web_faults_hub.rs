@@ -19,22 +19,6 @@ use web::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-thread_local! {
-    static FAULTS: Cell<u32> = const { Cell::new(0) };
-    static CASES: Cell<u32> = const { Cell::new(0) };
-}
-
-/// Injects a fault through the dev server's `/_dev` API and counts it.
-async fn fault(path_and_query: &str) -> JsValue {
-    FAULTS.with(|f| f.set(f.get() + 1));
-    dev("POST", &format!("/_dev/{path_and_query}")).await
-}
-
-/// Counts a fault case (one fault scenario checked end to end).
-fn case() {
-    CASES.with(|c| c.set(c.get() + 1));
-}
-
 fn summary(test: &str, started: f64, excess: Leaks) {
     console_line(&format!(
         "[fault-matrix hub] {test}: {:.1} s; totals so far: {} cases, {} faults injected; left behind: {} sockets, {} EventSources, {} timers, {} listeners",
@@ -109,14 +93,6 @@ async fn echo_works(conn: &HubConnection, what: &str) {
     let tag = format!("echo {what} {}", now());
     let echoed = settle(conn.invoke("Echo".into(), args(&[tag.as_str().into()]))).await.unwrap_or_else(|e| panic!("{what}: Echo failed: {e}"));
     assert_eq!(echoed.as_string().as_deref(), Some(tag.as_str()), "{what}");
-}
-
-async fn counters(key: &str) -> JsValue {
-    dev("GET", &format!("/_dev/counters?key={key}")).await
-}
-
-fn num(v: &JsValue, dotted: &str) -> f64 {
-    path(v, dotted).as_f64().unwrap_or(0.0)
 }
 
 /// Takes the connection back from an `Rc` once the spawned calls holding clones are done.
@@ -325,15 +301,6 @@ async fn close_without_allow_reconnect_ends_disconnected_and_does_not_reconnect(
     let excess = stop_and_release("close without allowReconnect", conn, &key, base, false).await;
     summary("close_without_allow_reconnect_ends_disconnected_and_does_not_reconnect", started, excess);
 }
-
-/// Negotiate faults: the query of `/_dev/fail?target=negotiate`, what the error must say, and how it shows in the log.
-const NEGOTIATE_FAULTS: [(&str, &str); 5] = [
-    ("status=500", "HTTP 500"),
-    ("status=404", "HTTP 404"),
-    ("status=401", "HTTP 401"),
-    ("status=200&body=%3Chtml%3Ea%20proxy%20page%3C%2Fhtml%3E", "Invalid negotiation response"),
-    ("status=0&delayMs=4000", "timed out after 700 ms"),
-];
 
 #[wasm_bindgen_test]
 async fn negotiate_failures_reject_start_with_a_clear_message() {

@@ -310,3 +310,42 @@ extern "C" {
 pub fn leaks() -> Leaks {
     Leaks::from_snapshot(&leaks_snapshot())
 }
+
+// ----- The fault matrix (web_faults_*.rs): injecting faults and counting them -----
+
+thread_local! {
+    /// Faults injected so far in this test binary.
+    pub static FAULTS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// Fault cases run so far in this test binary.
+    pub static CASES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Injects a fault through the dev server's `/_dev` API and counts it.
+pub async fn fault(path_and_query: &str) -> JsValue {
+    FAULTS.with(|f| f.set(f.get() + 1));
+    dev("POST", &format!("/_dev/{path_and_query}")).await
+}
+
+/// Counts one fault case.
+pub fn case() {
+    CASES.with(|c| c.set(c.get() + 1));
+}
+
+/// A number at a dotted path of a JSON value (0 when absent).
+pub fn num(v: &JsValue, dotted: &str) -> f64 {
+    path(v, dotted).as_f64().unwrap_or(0.0)
+}
+
+/// The dev server's counters for a key.
+pub async fn counters(key: &str) -> JsValue {
+    dev("GET", &format!("/_dev/counters?key={key}")).await
+}
+
+/// Negotiate faults: the query of `/_dev/fail?target=negotiate`, and what the error must say.
+pub const NEGOTIATE_FAULTS: [(&str, &str); 5] = [
+    ("status=500", "HTTP 500"),
+    ("status=404", "HTTP 404"),
+    ("status=401", "HTTP 401"),
+    ("status=200&body=%3Chtml%3Ea%20proxy%20page%3C%2Fhtml%3E", "Invalid negotiation response"),
+    ("status=0&delayMs=4000", "timed out after 700 ms"),
+];
