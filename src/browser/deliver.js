@@ -3,7 +3,11 @@
 
 /** Calls every handler with the JSON array at frame[start, end) as its arguments. */
 export function deliver(frame, start, end, handlers) {
-  const args = JSON.parse(frame.slice(start, end));
+  callAll(JSON.parse(frame.slice(start, end)), handlers);
+}
+
+/** Calls every handler with `args`; a handler that throws is logged and the others still run. */
+export function callAll(args, handlers) {
   for (let i = 0; i < handlers.length; i++) {
     try {
       handlers[i].apply(undefined, args);

@@ -144,7 +144,7 @@ impl Driver {
             },
             Payload::Text(text) => {
                 let args: Array = js_sys::JSON::parse(text)?.dyn_into().map_err(|_| JsValue::from_str(NOT_AN_ARRAY))?;
-                handlers.for_each(&mut |h, _, _| global::call_safely(h.unchecked_ref(), &args));
+                super::frame::call_all(&args, handlers);
                 Ok(())
             }
         }

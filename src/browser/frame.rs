@@ -10,6 +10,9 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(catch)]
     fn deliver(frame: &JsString, start: u32, end: u32, handlers: &Array) -> Result<(), JsValue>;
+    /// Calls every handler with `args`, logging (not propagating) a throw.
+    #[wasm_bindgen(js_name = callAll)]
+    pub fn call_all(args: &Array, handlers: &Array);
     #[wasm_bindgen(catch, js_name = parseSlice)]
     fn parse_slice(frame: &JsString, start: u32, end: u32) -> Result<JsValue, JsValue>;
 }

@@ -403,9 +403,7 @@ fn plain_run(bytes: &[u8], from: usize) -> usize {
     // Whether any byte of `x` is below `n` (n <= 128); bytes with the high bit set never are.
     let any_below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS != 0;
     let mut i = from;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
+    while let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) {
         let w = u64::from_le_bytes(word);
         if any_below(w ^ (ONES * u64::from(b'"')), 1) || any_below(w ^ (ONES * u64::from(b'\\')), 1) || any_below(w, 0x20) {
             break;
