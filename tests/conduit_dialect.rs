@@ -125,6 +125,16 @@ fn other_targets_are_not_task_events() {
 }
 
 #[test]
+fn the_deployed_object_is_read_in_place_from_the_arguments() {
+    let mapped = map_invocation("ImageGenerationCompleted", r#" [ {"taskId":"t","imageUrls":["https://x/1.png"]} , 7 ] "#, None);
+    let event = mapped.unwrap().unwrap().event;
+    let TaskEvent::Completed { task_id, outcome } = event else { panic!("{event:?}") };
+    assert_eq!(task_id, "t");
+    assert_eq!(outcome.image_urls, ["https://x/1.png"]);
+    assert_eq!(outcome.metadata.as_deref(), Some(r#"{"taskId":"t","imageUrls":["https://x/1.png"]}"#), "the object's own text");
+}
+
+#[test]
 fn bad_server_data_is_an_error_not_a_crash() {
     for (target, args) in [
         ("TaskProgress", r#"[42, 10]"#),
@@ -136,6 +146,9 @@ fn bad_server_data_is_an_error_not_a_crash() {
         ("ImageGenerationProgress", r#"[{"progressPercentage":10}]"#),
         ("ImageGenerationProgress", r#"[{"taskId":{"nested":1}}]"#),
         ("ImageGenerationProgress", r#"["not an object"]"#),
+        ("ImageGenerationProgress", r#"[]"#),
+        ("ImageGenerationProgress", r#"{"taskId":"t"}"#),
+        ("ImageGenerationProgress", r#"[{"taskId":"t","progress":5"#),
         ("ImageGenerationCompleted", r#"[{"taskId":"t","imageUrls":"https://x"}]"#),
         ("VideoGenerationFailed", r#"[{"taskId":"t","error":5}]"#),
     ] {

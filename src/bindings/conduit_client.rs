@@ -12,6 +12,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use super::calls::Calls;
 use super::conduit_options::{self, ClientOptions};
 use super::js;
+use super::string_cache::StringCache;
 use super::task_list::TaskList;
 use crate::browser::driver::{Driver, Hooks};
 use crate::browser::global;
@@ -23,6 +24,24 @@ use crate::conduit::redact::Redactor;
 use crate::conduit::registry::{Delivery, Registry};
 use crate::conduit::task::{TaskEvent, TaskKind};
 use crate::connection::{Config, Connection, Event, InvokeKind, LogLevel, RetryPolicy, State};
+
+#[wasm_bindgen(module = "/src/browser/deliver.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = progressEvent)]
+    #[allow(clippy::too_many_arguments)]
+    fn progress_event(
+        task_id: &JsValue,
+        task_type: &JsValue,
+        progress: f64,
+        status: &JsValue,
+        message: Option<&str>,
+        images_completed: Option<f64>,
+        total_images: Option<f64>,
+        frames_completed: Option<f64>,
+        total_frames: Option<f64>,
+        estimated_seconds_remaining: Option<f64>,
+    ) -> JsValue;
+}
 
 struct Hub {
     kind: TaskKind,
@@ -54,6 +73,8 @@ struct Client {
     /// The snapshot's task array, updated with what changed.
     task_list: RefCell<TaskList>,
     changes: Cell<u64>,
+    /// Task ids, types and status words as JavaScript strings.
+    strings: StringCache,
 }
 
 /// A client for Conduit's real-time image and video generation.
@@ -87,6 +108,7 @@ impl ConduitRealtimeClient {
                 snapshot: RefCell::new(None),
                 task_list: RefCell::new(TaskList::default()),
                 changes: Cell::new(0),
+                strings: StringCache::default(),
             }),
         })
     }
@@ -364,10 +386,35 @@ impl Client {
     }
 
     fn deliver(&self, delivery: Delivery) {
-        match JSON::parse(&delivery.json) {
+        let payload = match &delivery.json {
+            Some(json) => JSON::parse(json),
+            None => Ok(self.progress_event(&delivery.task_id)),
+        };
+        match payload {
             Ok(payload) => self.emit(delivery.name, &payload),
             Err(e) => self.log(LogLevel::Error, &global::error_message(&e)),
         }
+    }
+
+    /// The `progress` event of a task, from its current progress.
+    fn progress_event(&self, task_id: &str) -> JsValue {
+        let registry = self.registry.borrow();
+        let Some(task) = registry.get(task_id) else { return JsValue::UNDEFINED };
+        let p = &task.progress;
+        let finite = |n: Option<f64>| n.filter(|n| n.is_finite());
+        let cached = |s: Option<&str>| s.map_or(JsValue::UNDEFINED, |s| self.strings.get(s));
+        progress_event(
+            &self.strings.get(&task.id),
+            &cached(task.kind.map(TaskKind::name)),
+            p.percent,
+            &cached(p.status.as_deref()),
+            p.message.as_deref(),
+            finite(p.images_completed),
+            finite(p.total_images),
+            finite(p.frames_completed),
+            finite(p.total_frames),
+            finite(task.eta_seconds),
+        )
     }
 
     /// Applies a server report to the registry and delivers the resulting event (the caller notifies changes).

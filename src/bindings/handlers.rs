@@ -7,19 +7,19 @@ use std::cell::RefCell;
 use js_sys::{Array, Function};
 use wasm_bindgen::JsValue;
 
-/// The handlers of a connection, by method name.
+/// The handlers of a connection, by method name, with how many there are (never zero).
 #[derive(Default)]
-pub struct Handlers(RefCell<Vec<(String, Array)>>);
+pub struct Handlers(RefCell<Vec<(String, Array, u32)>>);
 
 impl Handlers {
-    /// The handlers of `target` (ASCII case-insensitive).
-    pub fn get(&self, target: &str) -> Option<Array> {
-        self.0.borrow().iter().find(|(name, _)| name.eq_ignore_ascii_case(target)).map(|(_, list)| list.clone())
+    /// The handlers of `target` (ASCII case-insensitive) and their number.
+    pub fn get(&self, target: &str) -> Option<(Array, u32)> {
+        self.0.borrow().iter().find(|(name, ..)| name.eq_ignore_ascii_case(target)).map(|(_, list, n)| (list.clone(), *n))
     }
 
     /// Adds `f` to `name`'s handlers unless it is there already.
     pub fn add(&self, name: &str, f: &Function) {
-        let list = self.get(name).unwrap_or_default();
+        let list = self.get(name).map(|(list, _)| list).unwrap_or_default();
         if !list.includes(f, 0) {
             let list = Array::from(&list);
             list.push(f);
@@ -31,7 +31,7 @@ impl Handlers {
     /// when `f` is `None`.
     pub fn remove(&self, name: &str, f: Option<&JsValue>) {
         let rest = match (f, self.get(name)) {
-            (Some(f), Some(list)) => list.filter(&mut |h, _, _| &h != f),
+            (Some(f), Some((list, _))) => list.filter(&mut |h, _, _| &h != f),
             _ => Array::new(),
         };
         self.set(name, (rest.length() > 0).then_some(rest));
@@ -39,9 +39,10 @@ impl Handlers {
 
     fn set(&self, name: &str, list: Option<Array>) {
         let mut all = self.0.borrow_mut();
-        all.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        all.retain(|(n, ..)| !n.eq_ignore_ascii_case(name));
         if let Some(list) = list {
-            all.push((name.to_string(), list));
+            let count = list.length();
+            all.push((name.to_string(), list, count));
         }
     }
 }

@@ -355,20 +355,24 @@ impl Shared {
     }
 
     fn invoke_handlers(&self, driver: &Driver, target: &str, arguments: &Payload, invocation_id: Option<String>) {
-        let handlers = self.handlers.get(target).unwrap_or_default();
+        let handlers = self.handlers.get(target);
         let Some(id) = invocation_id else {
-            if handlers.length() == 0 {
-                self.logger.log(LogLevel::Warning, &format!("No client method with the name '{target}' found."));
-            } else if let Err(e) = driver.call_handlers(arguments, &handlers) {
-                self.logger.log(LogLevel::Error, &global::error_message(&e));
+            match handlers {
+                None => self.logger.log(LogLevel::Warning, &format!("No client method with the name '{target}' found.")),
+                Some((handlers, _)) => {
+                    if let Err(e) = driver.call_handlers(arguments, &handlers) {
+                        self.logger.log(LogLevel::Error, &global::error_message(&e));
+                    }
+                }
             }
             return;
         };
-        if handlers.length() != 1 {
-            let error = if handlers.length() == 0 { "Client didn't provide a result." } else { "Client provided multiple results." };
-            return respond(driver, &id, Err(error.into()));
-        }
-        let value = match driver.parse(arguments).and_then(|args| Function::from(handlers.get(0)).apply(&JsValue::UNDEFINED, &args.into())) {
+        let handler = match handlers {
+            Some((handlers, 1)) => Function::from(handlers.get(0)),
+            Some(_) => return respond(driver, &id, Err("Client provided multiple results.".into())),
+            None => return respond(driver, &id, Err("Client didn't provide a result.".into())),
+        };
+        let value = match driver.parse(arguments).and_then(|args| handler.apply(&JsValue::UNDEFINED, &args.into())) {
             Ok(v) => v,
             Err(e) => return respond(driver, &id, Err(global::error_message(&e))),
         };

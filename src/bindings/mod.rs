@@ -10,6 +10,7 @@ mod hub_connection;
 mod js;
 mod logger;
 mod options;
+mod string_cache;
 mod task_list;
 mod typescript;
 

@@ -21,3 +21,26 @@ export function callAll(args, handlers) {
 export function parseSlice(frame, start, end) {
   return JSON.parse(frame.slice(start, end));
 }
+
+/** A ConduitRealtimeClient `progress` event; fields given as `undefined` are left out. */
+export function progressEvent(taskId, taskType, progress, status, message, imagesCompleted, totalImages,
+                              framesCompleted, totalFrames, estimatedSecondsRemaining) {
+  const e = { taskId };
+  if (taskType !== undefined) e.taskType = taskType;
+  e.progress = progress;
+  if (status !== undefined) e.status = status;
+  if (message !== undefined) e.message = message;
+  if (imagesCompleted !== undefined) e.imagesCompleted = imagesCompleted;
+  if (totalImages !== undefined) e.totalImages = totalImages;
+  if (framesCompleted !== undefined) e.framesCompleted = framesCompleted;
+  if (totalFrames !== undefined) e.totalFrames = totalFrames;
+  if (estimatedSecondsRemaining !== undefined) e.estimatedSecondsRemaining = estimatedSecondsRemaining;
+  return e;
+}
+
+const encoder = new TextEncoder();
+
+/** Writes the frame as UTF-8 into `into` (a view of WebAssembly memory) with the native encoder; returns the bytes written. */
+export function encodeFrame(frame, into) {
+  return encoder.encodeInto(frame, into).written;
+}

@@ -15,6 +15,8 @@ extern "C" {
     pub fn call_all(args: &Array, handlers: &Array);
     #[wasm_bindgen(catch, js_name = parseSlice)]
     fn parse_slice(frame: &JsString, start: u32, end: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = encodeFrame)]
+    fn encode_frame(frame: &JsString, into: &mut [u8]) -> u32;
 }
 
 /// A received text frame.
@@ -31,10 +33,17 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// Copies `js` into WebAssembly memory.
+    /// Copies `js` into WebAssembly memory with the browser's native UTF-8 encoder (wasm-bindgen's own string
+    /// copy moves ASCII one character at a time in a JavaScript loop).
     pub fn new(number: u32, js: JsString) -> Self {
-        let text = js.as_string().unwrap_or_default();
-        Frame { number, ascii: text.is_ascii(), js, text, cursor: Cell::new((0, 0)) }
+        let units = js.length() as usize;
+        // At most three bytes per UTF-16 unit; a surrogate pair is two units and four bytes.
+        let mut bytes = vec![0; units * 3];
+        let written = encode_frame(&js, &mut bytes) as usize;
+        bytes.truncate(written);
+        let text = String::from_utf8(bytes).unwrap_or_else(|_| js.as_string().unwrap_or_default());
+        // Only ASCII takes one byte per unit.
+        Frame { number, ascii: written == units, js, text, cursor: Cell::new((0, 0)) }
     }
 
     /// The UTF-16 index of a UTF-8 byte offset (JavaScript strings count UTF-16 units).

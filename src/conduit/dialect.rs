@@ -31,11 +31,10 @@ pub fn map_invocation(target: &str, arguments: &str, hub: Option<TaskKind>) -> R
         t if t.starts_with("ImageGeneration") || t.starts_with("VideoGeneration") => Shape::Object,
         _ => return Ok(None),
     };
-    let args = json::elements(arguments).map_err(|e| bad(target, e))?;
     let mut problems = Vec::new();
     let event = match kind {
-        Shape::Positional => positional(target, &args, hub, &mut problems),
-        Shape::Object => object(target, &args, &mut problems),
+        Shape::Positional => json::elements(arguments).and_then(|args| positional(target, &args, hub, &mut problems)),
+        Shape::Object => object(target, arguments, &mut problems),
     }
     .map_err(|e| bad(target, e))?;
     Ok(event.map(|event| Mapped { event, problems }))
@@ -168,9 +167,8 @@ const OBJECT_FIELDS: &[&str] = &[
     "cost", "error", "isRetryable", "reason", "estimatedSeconds",
 ];
 
-fn object(target: &str, args: &[&str], problems: &mut Vec<String>) -> Result<Option<TaskEvent>, ProtocolError> {
-    let raw = args.first().ok_or(ProtocolError::MissingField("event"))?;
-    let f = Fields::read(raw, OBJECT_FIELDS)?;
+fn object(target: &str, arguments: &str, problems: &mut Vec<String>) -> Result<Option<TaskEvent>, ProtocolError> {
+    let f = Fields::read_first(arguments, OBJECT_FIELDS)?.ok_or(ProtocolError::MissingField("event"))?;
     let task_id = task_id(f.raw("taskId").as_ref())?;
     let suffix = target.strip_prefix("ImageGeneration").or_else(|| target.strip_prefix("VideoGeneration")).unwrap_or(target);
     Ok(Some(match suffix {
@@ -197,7 +195,7 @@ fn object(target: &str, args: &[&str], problems: &mut Vec<String>) -> Result<Opt
             outcome.preview_url = f.string("previewUrl")?.and_then(|u| safe(u.into_owned(), "previewUrl", problems));
             outcome.cost = f.number("cost")?;
             outcome.duration_seconds = f.number("durationSeconds")?.or(f.number("generationDuration")?);
-            outcome.metadata = Some(raw.to_string());
+            outcome.metadata = Some(f.text.to_string());
             TaskEvent::Completed { task_id, outcome }
         }
         "Failed" => TaskEvent::Failed {

@@ -8,6 +8,8 @@ use crate::protocol::{number, ProtocolError};
 
 /// Raw JSON values of an object's fields, looked up by name.
 pub struct Fields<'a> {
+    /// The object's own JSON text.
+    pub text: &'a str,
     names: &'static [&'static str],
     values: Vec<Option<&'a str>>,
 }
@@ -15,11 +17,32 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Scans the object `text` once, keeping the raw values of `names` (the first occurrence of each).
     pub fn read(text: &'a str, names: &'static [&'static str]) -> Result<Self, ProtocolError> {
-        let mut values = vec![None; names.len()];
         let mut c = Cursor::new(text);
+        let fields = Self::read_at(&mut c, names)?;
+        c.finish()?;
+        Ok(fields)
+    }
+
+    /// Like [`Fields::read`], for the object that is the first element of the JSON array `text`, read in the
+    /// same pass (the elements after it are not looked at); `Ok(None)` for an empty array.
+    pub fn read_first(text: &'a str, names: &'static [&'static str]) -> Result<Option<Self>, ProtocolError> {
+        let mut c = Cursor::new(text);
+        if c.peek() != Some(b'[') {
+            return Err(ProtocolError::WrongType("array"));
+        }
+        c.skip(1);
+        if c.peek() == Some(b']') {
+            return Ok(None);
+        }
+        Self::read_at(&mut c, names).map(Some)
+    }
+
+    fn read_at(c: &mut Cursor<'a>, names: &'static [&'static str]) -> Result<Self, ProtocolError> {
+        let mut values = vec![None; names.len()];
         if c.peek() != Some(b'{') {
             return Err(ProtocolError::WrongType("object"));
         }
+        let start = c.pos();
         c.object(|c, key| {
             let value = c.value()?;
             if let Some(i) = names.iter().position(|n| *n == key) {
@@ -27,8 +50,7 @@ impl<'a> Fields<'a> {
             }
             Ok(())
         })?;
-        c.finish()?;
-        Ok(Fields { names, values })
+        Ok(Fields { text: c.since(start), names, values })
     }
 
     /// The raw JSON of `name`, unless absent or `null`.

@@ -67,15 +67,16 @@ impl TrackedTask {
     }
 }
 
-/// A user-facing event: its name and its payload as JSON text.
+/// A user-facing event: its name, its task and its payload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     /// `started`, `progress`, `completed`, `failed` or `cancelled`.
     pub name: &'static str,
     /// The task it concerns.
     pub task_id: String,
-    /// The payload object as JSON.
-    pub json: String,
+    /// The payload object as JSON; `None` for `progress`, whose payload is the task's progress and ETA as they
+    /// now are (the busiest event is built field by field, not written and parsed again).
+    pub json: Option<String>,
 }
 
 /// Every task the client knows, keyed by id.
@@ -231,7 +232,7 @@ impl Registry {
                 task.started_at.get_or_insert(now);
                 task.estimated_seconds = estimated_seconds.or(task.estimated_seconds);
                 let json = base(task).opt_number("estimatedSeconds", estimated_seconds).finish();
-                Delivery { name: "started", task_id, json }
+                Delivery { name: "started", task_id, json: Some(json) }
             }
             TaskEvent::Progress { progress, .. } => {
                 if progress.percent < task.progress.percent {
@@ -242,18 +243,7 @@ impl Registry {
                 task.status = TaskStatus::InProgress;
                 task.progress = progress;
                 task.eta_seconds = eta(task, now);
-                let p = &task.progress;
-                let json = base(task)
-                    .number("progress", p.percent)
-                    .opt_string("status", p.status.as_deref())
-                    .opt_string("message", p.message.as_deref())
-                    .opt_number("imagesCompleted", p.images_completed)
-                    .opt_number("totalImages", p.total_images)
-                    .opt_number("framesCompleted", p.frames_completed)
-                    .opt_number("totalFrames", p.total_frames)
-                    .opt_number("estimatedSecondsRemaining", task.eta_seconds)
-                    .finish();
-                Delivery { name: "progress", task_id, json }
+                Delivery { name: "progress", task_id, json: None }
             }
             TaskEvent::Completed { outcome, .. } => {
                 task.status = TaskStatus::Completed;
@@ -261,7 +251,7 @@ impl Registry {
                 task.eta_seconds = Some(0.0);
                 let json = completed_json(task, &outcome);
                 task.outcome = Some(outcome);
-                Delivery { name: "completed", task_id, json }
+                Delivery { name: "completed", task_id, json: Some(json) }
             }
             TaskEvent::Failed { error, is_retryable, .. } => {
                 task.status = TaskStatus::Failed;
@@ -273,14 +263,14 @@ impl Registry {
                     .finish();
                 task.error = Some(error);
                 task.is_retryable = is_retryable;
-                Delivery { name: "failed", task_id, json }
+                Delivery { name: "failed", task_id, json: Some(json) }
             }
             TaskEvent::Cancelled { reason, .. } => {
                 task.status = TaskStatus::Cancelled;
                 task.eta_seconds = None;
                 let json = base(task).string("status", "cancelled").opt_string("reason", reason.as_deref()).finish();
                 task.reason = reason;
-                Delivery { name: "cancelled", task_id, json }
+                Delivery { name: "cancelled", task_id, json: Some(json) }
             }
         };
         if self.tasks.get(&delivery.task_id).is_some_and(|t| t.status.is_terminal()) {

@@ -32,6 +32,16 @@ impl<'a> Cursor<'a> {
         self.pos
     }
 
+    /// Moves past `n` bytes the caller has looked at (with [`Cursor::peek`]).
+    pub fn skip(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.text.len());
+    }
+
+    /// The text from byte `start` to the cursor (empty if `start` is not a character boundary before it).
+    pub fn since(&self, start: usize) -> &'a str {
+        self.text.get(start..self.pos).unwrap_or_default()
+    }
+
     fn syntax<T>(&self) -> Result<T> {
         if self.pos >= self.bytes().len() {
             Err(ProtocolError::Truncated)
@@ -319,8 +329,12 @@ impl<'a> Cursor<'a> {
 
     /// Validates and skips one value of any kind, returning its text.
     pub fn value(&mut self) -> Result<&'a str> {
-        self.peek();
+        let scalar = !matches!(self.peek(), Some(b'{' | b'['));
         let start = self.pos;
+        if scalar {
+            self.scalar()?;
+            return Ok(self.since(start));
+        }
         // One bit per open container: 1 = object, 0 = array.
         let mut kinds = [0u64; MAX_DEPTH / 64];
         let mut depth = 0usize;
@@ -351,12 +365,7 @@ impl<'a> Cursor<'a> {
                         continue;
                     }
                 }
-                Some(b'"') => self.skip_string()?,
-                Some(b'-' | b'0'..=b'9') => self.number()?,
-                Some(b't') => self.literal(b"true")?,
-                Some(b'f') => self.literal(b"false")?,
-                Some(b'n') => self.literal(b"null")?,
-                _ => return self.syntax(),
+                _ => self.scalar()?,
             }
             // A value ended: close containers or move to the next element.
             loop {
@@ -383,6 +392,17 @@ impl<'a> Cursor<'a> {
                     _ => return self.syntax(),
                 }
             }
+        }
+    }
+
+    fn scalar(&mut self) -> Result<()> {
+        match self.peek() {
+            Some(b'"') => self.skip_string(),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            _ => self.syntax(),
         }
     }
 

@@ -1,0 +1,43 @@
+// Probe: CPU profile of one throughput case in the bench page, self time by function (not part of the suite).
+// Usage: DEVSERVER_URL=... node bench/profile.mjs client kind protocol perFrame count
+import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { ROOT, CHROMIUM_ARGS } from '../tests/web-e2e/browser.mjs';
+import { serve } from './serve.mjs';
+
+const [client = 'conduit', kind = 'conduit', protocol = 'json', perFrame = '50', count = '500000'] = process.argv.slice(2);
+const server = process.env.DEVSERVER_URL.replace(/\/$/, '');
+const modules = join(ROOT, 'node_modules/@microsoft');
+const site = await serve({
+  '/pkg/': process.env.PKG ?? join(ROOT, 'pkg'),
+  '/vendor/signalr/': join(modules, 'signalr/dist/browser'),
+  '/vendor/msgpack/': join(modules, 'signalr-protocol-msgpack/dist/browser'),
+  '/': join(ROOT, 'bench/pages'),
+});
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc'] });
+const page = await (await browser.newContext()).newPage();
+await page.goto(`${site.url}/bench.html?libs=ours,official&server=${encodeURIComponent(server)}`);
+await page.waitForFunction(() => window.benchReady);
+const o = { client, kind, protocol, perFrame: Number(perFrame), count: Number(count) };
+for (let i = 0; i < 2; i++) await page.evaluate((o) => window.bench.throughput(o), { ...o, count: o.count / 5 });
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Profiler.enable');
+await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+await cdp.send('Profiler.start');
+const r = await page.evaluate((o) => window.bench.throughput(o), o);
+const { profile } = await cdp.send('Profiler.stop');
+console.log(JSON.stringify(r));
+const self = new Map();
+const dt = profile.timeDeltas;
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+let total = 0;
+profile.samples.forEach((id, i) => {
+  const n = byId.get(id);
+  const name = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+  self.set(name, (self.get(name) ?? 0) + (dt[i] ?? 0));
+  total += dt[i] ?? 0;
+});
+for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 30)))
+  console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${name}`);
+await browser.close();
+await site.close();
