@@ -55,6 +55,20 @@ fn payloads(log: &Log, name: &str, task: &str) -> Vec<JsValue> {
     log.borrow().iter().filter(|(n, p)| n == name && path(p, "taskId").as_string().as_deref() == Some(task)).map(|(_, p)| p.clone()).collect()
 }
 
+/// A progress event carries the task, its type and progress first, then what the server sent; no empty fields.
+fn progress_has_every_field(dialect: &str, last: &JsValue) {
+    let keys: Vec<String> = js_sys::Object::keys(last.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).collect();
+    assert_eq!(&keys[..3], ["taskId", "taskType", "progress"], "{dialect}: {keys:?}");
+    assert_eq!(path(last, "taskType").as_string().as_deref(), Some("image"));
+    if dialect == "deployed" {
+        assert_eq!(path(last, "status").as_string().as_deref(), Some("processing"));
+        assert!(path(last, "message").as_string().is_some_and(|m| !m.is_empty()), "{keys:?}");
+        assert_eq!(path(last, "totalImages").as_f64(), Some(1.0));
+        assert!(path(last, "imagesCompleted").as_f64().is_some(), "{keys:?}");
+    }
+    assert!(keys.iter().all(|k| path(last, k).is_truthy() || path(last, k).as_f64().is_some()), "no empty fields: {keys:?}");
+}
+
 async fn image_flow(dialect: &str) {
     let key = unique_key("image");
     let c = client(dialect, &key, "");
@@ -68,17 +82,7 @@ async fn image_flow(dialect: &str) {
     let progress: Vec<f64> = payloads(&log, "progress", &id).iter().map(|p| path(p, "progress").as_f64().unwrap()).collect();
     assert!(!progress.is_empty(), "{dialect}: progress events");
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{dialect}: progress never goes back: {progress:?}");
-    let last = payloads(&log, "progress", &id).pop().unwrap();
-    let keys: Vec<String> = js_sys::Object::keys(last.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).collect();
-    assert_eq!(&keys[..3], ["taskId", "taskType", "progress"], "{dialect}: {keys:?}");
-    assert_eq!(path(&last, "taskType").as_string().as_deref(), Some("image"));
-    if dialect == "deployed" {
-        assert_eq!(path(&last, "status").as_string().as_deref(), Some("processing"));
-        assert!(path(&last, "message").as_string().is_some_and(|m| !m.is_empty()), "{keys:?}");
-        assert_eq!(path(&last, "totalImages").as_f64(), Some(1.0));
-        assert!(path(&last, "imagesCompleted").as_f64().is_some(), "{keys:?}");
-    }
-    assert!(keys.iter().all(|k| path(&last, k).is_truthy() || path(&last, k).as_f64().is_some()), "no empty fields: {keys:?}");
+    progress_has_every_field(dialect, &payloads(&log, "progress", &id).pop().unwrap());
     let done = &payloads(&log, "completed", &id)[0];
     assert_eq!(path(done, "status").as_string().as_deref(), Some("completed"));
     let url = path(done, "imageUrl").as_string().expect("an image URL");
