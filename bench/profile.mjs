@@ -1,11 +1,17 @@
-// Probe: CPU profile of one throughput case in the bench page, self time by function (not part of the suite).
-// Usage: DEVSERVER_URL=... node bench/profile.mjs client kind protocol perFrame count
+// Probe: CPU profile of one throughput or latency case in the bench page, self time by function (not part of the
+// suite). PKG=dir serves another build as /pkg/ (one with a names section shows Rust function names).
+// Usage: DEVSERVER_URL=... node bench/profile.mjs [client kind protocol perFrame count]
+//        DEVSERVER_URL=... node bench/profile.mjs latency [client protocol count]
 import { chromium } from 'playwright-core';
 import { join } from 'node:path';
 import { ROOT, CHROMIUM_ARGS } from '../tests/web-e2e/browser.mjs';
 import { serve } from './serve.mjs';
 
-const [client = 'conduit', kind = 'conduit', protocol = 'json', perFrame = '50', count = '500000'] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const latency = argv[0] === 'latency';
+const [client = 'conduit', kind = 'conduit', protocol = 'json', perFrame = '50', count = '500000'] = latency
+  ? [argv[1] ?? 'ours', 'echo', argv[2] ?? 'json', '1', argv[3] ?? '4000']
+  : argv;
 const server = process.env.DEVSERVER_URL.replace(/\/$/, '');
 const modules = join(ROOT, 'node_modules/@microsoft');
 const site = await serve({
@@ -18,13 +24,16 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', hea
 const page = await (await browser.newContext()).newPage();
 await page.goto(`${site.url}/bench.html?libs=ours,official&server=${encodeURIComponent(server)}`);
 await page.waitForFunction(() => window.benchReady);
-const o = { client, kind, protocol, perFrame: Number(perFrame), count: Number(count) };
-for (let i = 0; i < 2; i++) await page.evaluate((o) => window.bench.throughput(o), { ...o, count: o.count / 5 });
+const o = latency
+  ? { client, protocol, count: Number(count), warmup: 500 }
+  : { client, kind, protocol, perFrame: Number(perFrame), count: Number(count) };
+const measure = latency ? 'latency' : 'throughput';
+for (let i = 0; i < 2; i++) await page.evaluate(([m, o]) => window.bench[m](o), [measure, { ...o, count: o.count / 5 }]);
 const cdp = await page.context().newCDPSession(page);
 await cdp.send('Profiler.enable');
 await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
 await cdp.send('Profiler.start');
-const r = await page.evaluate((o) => window.bench.throughput(o), o);
+const r = await page.evaluate(([m, o]) => window.bench[m](o), [measure, o]);
 const { profile } = await cdp.send('Profiler.stop');
 console.log(JSON.stringify(r));
 const self = new Map();
