@@ -111,7 +111,7 @@ fn invoke_send_and_completions() {
     assert_eq!(
         d.events(),
         vec![
-            Event::Completion { id, outcome: Ok(Some("\"hi\"".into())) },
+            Event::Completion { id, outcome: Ok(Some(Payload::Text("\"hi\"".into()))) },
             Event::Completion { id: failing, outcome: Err("boom".into()) },
         ]
     );

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js;
 use crate::browser::driver::Driver;
-use crate::connection::InvokeKind;
+use crate::connection::{InvokeKind, Payload};
 
 enum Pending {
     Invoke { resolve: Function, reject: Function },
@@ -44,10 +44,10 @@ impl Calls {
         self.pending.borrow_mut().insert(id, Pending::Stream { subscriber });
     }
 
-    /// Settles invocation `id`: `Ok(Some(json))`, `Ok(None)` for void, or `Err(message)`.
-    pub fn complete(&self, id: u64, outcome: Result<Option<String>, String>) {
+    /// Settles invocation `id`: `Ok(Some(result))`, `Ok(None)` for void, or `Err(message)`.
+    pub fn complete(&self, driver: &Driver, id: u64, outcome: Result<Option<Payload>, String>) {
         let Some(pending) = self.pending.borrow_mut().remove(&id) else { return };
-        let parsed = outcome.map(|json| json.map(|j| JSON::parse(&j)));
+        let parsed = outcome.map(|json| json.map(|j| driver.parse(&j)));
         match (pending, parsed) {
             (Pending::Invoke { resolve, .. }, Ok(None)) => {
                 let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);

@@ -12,7 +12,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use super::calls::Calls;
 use super::conduit_options::{self, ClientOptions};
 use super::js;
-use super::string_cache::StringCache;
+use super::string_cache::{self, StringCache};
 use super::task_list::TaskList;
 use crate::browser::driver::{Driver, Hooks};
 use crate::browser::global;
@@ -34,7 +34,7 @@ extern "C" {
         task_type: &JsValue,
         progress: f64,
         status: &JsValue,
-        message: Option<&str>,
+        message: &JsValue,
         images_completed: Option<f64>,
         total_images: Option<f64>,
         frames_completed: Option<f64>,
@@ -408,7 +408,7 @@ impl Client {
             &cached(task.kind.map(TaskKind::name)),
             p.percent,
             &cached(p.status.as_deref()),
-            p.message.as_deref(),
+            &p.message.as_deref().map_or(JsValue::UNDEFINED, string_cache::js_string),
             finite(p.images_completed),
             finite(p.total_images),
             finite(p.frames_completed),
@@ -751,7 +751,7 @@ impl Client {
                     Err(e) => self.emit_error("data", None, self.error(&e)),
                 }
             }
-            Event::Completion { id, outcome } => hub.calls.complete(id, outcome),
+            Event::Completion { id, outcome } => hub.calls.complete(driver, id, outcome),
             Event::StreamItem { id, item } => {
                 let _ = hub.calls.stream_item(id, &item);
             }

@@ -342,7 +342,7 @@ impl Shared {
             }
             Event::ProtocolError(message) => self.each(|c| &c.errors, &Array::of1(&js::error(&message))),
             Event::Log(level, message) => self.logger.log(level, &message),
-            Event::Completion { id, outcome } => self.calls.complete(id, outcome),
+            Event::Completion { id, outcome } => self.calls.complete(driver, id, outcome),
             Event::StreamItem { id, item } => {
                 if let Err(e) = self.calls.stream_item(id, &item) {
                     self.logger.log(LogLevel::Error, &global::error_message(&e));

@@ -1,9 +1,28 @@
 //! JavaScript copies of strings that repeat from event to event (task ids, status words, task types), so the
-//! busiest event does not decode them from WebAssembly memory again: each decode is a `TextDecoder` call.
+//! busiest event does not decode them from WebAssembly memory again: each decode is a `TextDecoder` call, whose
+//! fixed cost is larger than building a short ASCII string from its bytes.
 
 use std::cell::{Cell, RefCell};
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/browser/deliver.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = asciiString)]
+    fn ascii_string(bytes: &[u8]) -> JsValue;
+}
+
+/// Measured in Chromium: below about 40 bytes `String.fromCharCode` is faster than `TextDecoder`, above it slower.
+const SHORT: usize = 32;
+
+/// `text` as a new JavaScript string.
+pub fn js_string(text: &str) -> JsValue {
+    if text.len() <= SHORT && text.is_ascii() {
+        ascii_string(text.as_bytes())
+    } else {
+        JsValue::from_str(text)
+    }
+}
 
 const ENTRIES: usize = 16;
 
@@ -21,7 +40,7 @@ impl StringCache {
         if let Some((_, js)) = entries.iter().find(|(s, _)| s == text) {
             return js.clone();
         }
-        let js = JsValue::from_str(text);
+        let js = js_string(text);
         let entry = (text.to_string(), js.clone());
         if entries.len() < ENTRIES {
             entries.push(entry);

@@ -38,6 +38,11 @@ export function progressEvent(taskId, taskType, progress, status, message, image
   return e;
 }
 
+/** The string of short ASCII `bytes` (a view of WebAssembly memory). */
+export function asciiString(bytes) {
+  return String.fromCharCode.apply(null, bytes);
+}
+
 const encoder = new TextEncoder();
 
 /**

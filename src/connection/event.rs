@@ -125,12 +125,12 @@ pub enum Event {
         /// The item as JSON text.
         item: String,
     },
-    /// An invocation or stream ended: `Ok(Some(json))`, `Ok(None)` for void, or `Err(message)`.
+    /// An invocation or stream ended: `Ok(Some(result as JSON))`, `Ok(None)` for void, or `Err(message)`.
     Completion {
         /// The invocation.
         id: u64,
         /// Its outcome.
-        outcome: Result<Option<String>, String>,
+        outcome: Result<Option<Payload>, String>,
     },
     /// A bad record from the server was skipped; the connection goes on.
     ProtocolError(String),

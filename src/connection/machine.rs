@@ -838,7 +838,7 @@ impl Connection {
                         let _ = raw;
                         Ok(None)
                     }
-                    Outcome::Result(raw) => match self.decode_payload(raw) {
+                    Outcome::Result(raw) => match self.payload(raw) {
                         Ok(json) => Ok(Some(json)),
                         Err(e) => Err(format!("Invalid result from the server: {e}")),
                     },
