@@ -8,6 +8,7 @@ _Hand-written: what changed since the last run and what it bought. \`scripts/ben
 const LABEL = {
   raw: 'raw WebSocket',
   ours: 'HubConnection',
+  hinted: 'HubConnection, with resource hints',
   conduit: 'ConduitRealtimeClient',
   official: '@microsoft/signalr',
 };
@@ -127,7 +128,9 @@ function method(cfg, meta) {
   The raw loop splits frames on \\x1e and \`JSON.parse\`s every record, then calls the handler with the arguments.
 - Invoke round trip: ${int(cfg.latency.count)} sequential invocations after ${int(cfg.latency.warmup)} warm-up calls, one connection per measurement.
 - Cold start: \`cold-*.html\`; ours imports \`pkg/web/conduit_realtime.js\`, awaits \`init()\` (fetch, compile, instantiate the wasm) and
-  starts a HubConnection; the official client loads \`signalr.min.js\`; raw opens a WebSocket and does the handshake. WebSockets without
+  starts a HubConnection; "with resource hints" is the same page with \`<link rel="modulepreload">\` for the glue and
+  \`<link rel="preload" as="fetch" crossorigin>\` for the wasm (what the README recommends: both then load while the page parses, as
+  the official client's \`<script src>\` does); the official client loads \`signalr.min.js\`; raw opens a WebSocket and does the handshake. WebSockets without
   negotiate everywhere. "Library ready" is when the client code can be used.
 - Memory: a new page holding only the client under test. Floods: ${int(cfg.memory.events)} events (JSON, 50 per frame) twice on one
   connection. Tasks: ${int(cfg.memory.tasks)} real tasks created with \`generateImage\` (HTTP + SubscribeToTask, 32 at a time) while the

@@ -1,7 +1,7 @@
 // Cold start: navigation to connected in a new browser context per sample (empty cache; the server sends no-store).
 import { summary, rotate, positive } from '../stats.mjs';
 
-const CLIENTS = ['ours', 'official', 'raw'];
+const CLIENTS = ['ours', 'hinted', 'official', 'raw'];
 
 export async function coldStart({ cfg, browser, site, server, log, problem }) {
   const samples = Object.fromEntries(CLIENTS.map((c) => [c, { ready: [], connected: [] }]));
