@@ -12,7 +12,8 @@ const latency = argv[0] === 'latency';
 const [client = 'conduit', kind = 'conduit', protocol = 'json', perFrame = '50', count = '500000'] = latency
   ? [argv[1] ?? 'ours', 'echo', argv[2] ?? 'json', '1', argv[3] ?? '4000']
   : argv;
-const server = process.env.DEVSERVER_URL.replace(/\/$/, '');
+const server = process.env.DEVSERVER_URL?.replace(/\/$/, '');
+if (!server) throw new Error('DEVSERVER_URL is not set: start one with bash scripts/devserver.sh');
 const modules = join(ROOT, 'node_modules/@microsoft');
 const site = await serve({
   '/pkg/': process.env.PKG ?? join(ROOT, 'pkg'),
@@ -28,7 +29,7 @@ const o = latency
   ? { client, protocol, count: Number(count), warmup: 500 }
   : { client, kind, protocol, perFrame: Number(perFrame), count: Number(count) };
 const measure = latency ? 'latency' : 'throughput';
-for (let i = 0; i < 2; i++) await page.evaluate(([m, o]) => window.bench[m](o), [measure, { ...o, count: o.count / 5 }]);
+for (let i = 0; i < 2; i++) await page.evaluate(([m, o]) => window.bench[m](o), [measure, { ...o, count: Math.round(o.count / 5) }]);
 const cdp = await page.context().newCDPSession(page);
 await cdp.send('Profiler.enable');
 await cdp.send('Profiler.setSamplingInterval', { interval: 50 });

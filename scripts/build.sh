@@ -14,8 +14,8 @@ for target in web bundler; do
   rm -f "pkg/$target/.gitignore" "pkg/$target/package.json" "pkg/$target/README.md"
   node scripts/patch-dts.mjs "pkg/$target/conduit_realtime.d.ts"
 done
-# The web build is loaded as it is (script tags, import maps): one minified file with the snippets inlined saves a
-# request and most of the parse. Bundlers get the plain glue and minify it themselves.
+# The web build (the package's default export) is also loaded as it is, by script tags: one minified file with the
+# snippets inlined saves a request and most of the parse. The conduit-realtime/bundler subpath keeps the plain glue.
 node_modules/.bin/rolldown pkg/web/conduit_realtime.js --format esm --platform browser --minify --keepNames \
   -o pkg/web/conduit_realtime.min.js >/dev/null
 mv pkg/web/conduit_realtime.min.js pkg/web/conduit_realtime.js

@@ -149,6 +149,9 @@ fn bad_server_data_is_an_error_not_a_crash() {
         ("ImageGenerationProgress", r#"[]"#),
         ("ImageGenerationProgress", r#"{"taskId":"t"}"#),
         ("ImageGenerationProgress", r#"[{"taskId":"t","progress":5"#),
+        ("ImageGenerationProgress", r#"[{"taskId":"t"}"#),
+        ("ImageGenerationProgress", r#"[{"taskId":"t"}, nope]"#),
+        ("ImageGenerationProgress", r#"[{"taskId":"t"}] x"#),
         ("ImageGenerationCompleted", r#"[{"taskId":"t","imageUrls":"https://x"}]"#),
         ("VideoGenerationFailed", r#"[{"taskId":"t","error":5}]"#),
     ] {

@@ -116,6 +116,16 @@ fn invoke_send_and_completions() {
         ]
     );
     assert!(d.logs().iter().any(|(_, m)| m.contains("unknown invocation '999'")));
+    // In a kept frame the result comes as a range of it.
+    let id = d.conn.invoke(d.now, InvokeKind::Invoke, "Echo", "[{\"a\":\"é\"}]").unwrap().unwrap();
+    d.expect_send();
+    let frame = format!("{{\"type\":3,\"invocationId\":\"{id}\",\"result\":{{\"a\":\"é\"}}}}\x1e");
+    d.conn.received_frame(d.now, g, frame.as_bytes(), 3);
+    let events = d.events();
+    let [Event::Completion { id: done, outcome: Ok(Some(result)) }] = events.as_slice() else { panic!("{events:?}") };
+    assert_eq!(*done, id);
+    assert!(matches!(result, Payload::InFrame { frame: 3, .. }), "{result:?}");
+    assert_eq!(result.text(Some((3, &frame))), Some("{\"a\":\"é\"}"));
     assert!(d.conn.invoke(d.now, InvokeKind::Invoke, "Echo", "not json").is_err());
     assert!(d.conn.invoke(d.now, InvokeKind::Invoke, "Echo", "{\"not\":\"an array\"}").is_err());
 }

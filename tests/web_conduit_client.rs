@@ -55,18 +55,29 @@ fn payloads(log: &Log, name: &str, task: &str) -> Vec<JsValue> {
     log.borrow().iter().filter(|(n, p)| n == name && path(p, "taskId").as_string().as_deref() == Some(task)).map(|(_, p)| p.clone()).collect()
 }
 
-/// A progress event carries the task, its type and progress first, then what the server sent; no empty fields.
-fn progress_has_every_field(dialect: &str, last: &JsValue) {
+/// A progress event carries the task, its type and progress first, then what the server sent, each with its type.
+fn progress_has_every_field(dialect: &str, kind: &str, last: &JsValue) {
     let keys: Vec<String> = js_sys::Object::keys(last.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).collect();
     assert_eq!(&keys[..3], ["taskId", "taskType", "progress"], "{dialect}: {keys:?}");
-    assert_eq!(path(last, "taskType").as_string().as_deref(), Some("image"));
-    if dialect == "deployed" {
-        assert_eq!(path(last, "status").as_string().as_deref(), Some("processing"));
-        assert!(path(last, "message").as_string().is_some_and(|m| !m.is_empty()), "{keys:?}");
-        assert_eq!(path(last, "totalImages").as_f64(), Some(1.0));
-        assert!(path(last, "imagesCompleted").as_f64().is_some(), "{keys:?}");
+    assert_eq!(path(last, "taskType").as_string().as_deref(), Some(kind));
+    for key in &keys {
+        let value = path(last, key);
+        let ok = match key.as_str() {
+            "taskId" | "taskType" | "status" | "message" => value.as_string().is_some_and(|s| !s.is_empty()),
+            "progress" | "imagesCompleted" | "totalImages" | "framesCompleted" | "totalFrames" | "estimatedSecondsRemaining" => {
+                value.as_f64().is_some_and(|n| n.is_finite() && n >= 0.0)
+            }
+            _ => false,
+        };
+        assert!(ok, "{dialect} {kind}: {key} = {value:?}");
     }
-    assert!(keys.iter().all(|k| path(last, k).is_truthy() || path(last, k).as_f64().is_some()), "no empty fields: {keys:?}");
+    if dialect == "deployed" {
+        assert!(keys.iter().any(|k| k == "status") && keys.iter().any(|k| k == "message"), "{keys:?}");
+        let (done, total) = if kind == "image" { ("imagesCompleted", "totalImages") } else { ("framesCompleted", "totalFrames") };
+        if let Some(total) = path(last, total).as_f64() {
+            assert!(path(last, done).as_f64().is_some_and(|d| d <= total), "{keys:?}");
+        }
+    }
 }
 
 async fn image_flow(dialect: &str) {
@@ -82,7 +93,7 @@ async fn image_flow(dialect: &str) {
     let progress: Vec<f64> = payloads(&log, "progress", &id).iter().map(|p| path(p, "progress").as_f64().unwrap()).collect();
     assert!(!progress.is_empty(), "{dialect}: progress events");
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{dialect}: progress never goes back: {progress:?}");
-    progress_has_every_field(dialect, &payloads(&log, "progress", &id).pop().unwrap());
+    progress_has_every_field(dialect, "image", &payloads(&log, "progress", &id).pop().unwrap());
     let done = &payloads(&log, "completed", &id)[0];
     assert_eq!(path(done, "status").as_string().as_deref(), Some("completed"));
     let url = path(done, "imageUrl").as_string().expect("an image URL");
@@ -124,6 +135,7 @@ async fn video_flow_in_both_dialects() {
             let done = &payloads(&log, "completed", &id)[0];
             assert!(path(done, "videoUrl").as_string().unwrap().starts_with("http"), "{dialect}");
             assert_eq!(path(done, "taskType").as_string().as_deref(), Some("video"));
+            progress_has_every_field(dialect, "video", &payloads(&log, "progress", &id).pop().expect("progress events"));
         }
         let counters = dev("GET", &format!("/_dev/counters?key={key}")).await;
         let by_request = path(&counters, "invocations.SubscribeToRequest").as_f64().unwrap_or(0.0);

@@ -52,6 +52,17 @@ async fn exercise(options: &str) {
     let echoed = settle(conn.invoke("Echo".into(), args(&[object(r#"{"n":[1,2.5,"é"],"b":true}"#, &[])]))).await.unwrap();
     assert_eq!(js_sys::JSON::stringify(&path(&echoed, "n")).unwrap(), r#"[1,2.5,"é"]"#, "{options}");
     assert_eq!(path(&echoed, "b"), JsValue::TRUE, "{options}");
+    // Frames short and long, ASCII and not (a surrogate pair, a character just past the 512th unit): each size
+    // takes another path into WebAssembly memory, and arguments are sliced by UTF-16 offsets after them.
+    for text in ["a😀é".to_string(), "x".repeat(600), format!("{}é😀{}", "y".repeat(511), "z".repeat(100))] {
+        let echoed = settle(conn.invoke("Echo".into(), args(&[text.as_str().into()]))).await.unwrap();
+        assert_eq!(echoed.as_string().as_deref(), Some(text.as_str()), "{options}: {} units", text.len());
+        let floods = recorder(&conn, "fl");
+        settle(conn.invoke("Flood".into(), args(&[3.into(), 3.into(), "fl".into(), text.as_str().into()]))).await.unwrap();
+        wait_for("a flood of three", 5_000, || floods.borrow().len() == 3).await;
+        assert!(floods.borrow().iter().all(|v| v.as_string().as_deref() == Some(text.as_str())), "{options}");
+        conn.off("fl".into(), JsValue::UNDEFINED).unwrap();
+    }
     let sum = settle(conn.invoke("Add".into(), args(&[2.into(), 40.into()]))).await.unwrap();
     assert_eq!(sum.as_f64(), Some(42.0));
     let error = settle(conn.invoke("Throw".into(), args(&["kaboom".into()]))).await.unwrap_err();

@@ -25,7 +25,7 @@ use crate::conduit::registry::{Delivery, Registry};
 use crate::conduit::task::{TaskEvent, TaskKind};
 use crate::connection::{Config, Connection, Event, InvokeKind, LogLevel, RetryPolicy, State};
 
-#[wasm_bindgen(module = "/src/browser/deliver.js")]
+#[wasm_bindgen(module = "/src/bindings/values.js")]
 extern "C" {
     #[wasm_bindgen(js_name = progressEvent)]
     #[allow(clippy::too_many_arguments)]
@@ -388,7 +388,7 @@ impl Client {
     fn deliver(&self, delivery: Delivery) {
         let payload = match &delivery.json {
             Some(json) => JSON::parse(json),
-            None => Ok(self.progress_event(&delivery.task_id)),
+            None => self.progress_event(&delivery.task_id).ok_or_else(|| JsValue::from_str("conduit-realtime: progress of an unknown task")),
         };
         match payload {
             Ok(payload) => self.emit(delivery.name, &payload),
@@ -396,17 +396,18 @@ impl Client {
         }
     }
 
-    /// The `progress` event of a task, from its current progress.
-    fn progress_event(&self, task_id: &str) -> JsValue {
+    /// The `progress` event of a task, from its current progress (numbers as JSON would carry them).
+    fn progress_event(&self, task_id: &str) -> Option<JsValue> {
         let registry = self.registry.borrow();
-        let Some(task) = registry.get(task_id) else { return JsValue::UNDEFINED };
+        let task = registry.get(task_id)?;
         let p = &task.progress;
-        let finite = |n: Option<f64>| n.filter(|n| n.is_finite());
+        // Like the JSON events: no NaN or infinities, and no negative zero.
+        let finite = |n: Option<f64>| n.filter(|n| n.is_finite()).map(|n| n + 0.0);
         let cached = |s: Option<&str>| s.map_or(JsValue::UNDEFINED, |s| self.strings.get(s));
-        progress_event(
+        Some(progress_event(
             &self.strings.get(&task.id),
             &cached(task.kind.map(TaskKind::name)),
-            p.percent,
+            finite(Some(p.percent)).unwrap_or(0.0),
             &cached(p.status.as_deref()),
             &p.message.as_deref().map_or(JsValue::UNDEFINED, string_cache::js_string),
             finite(p.images_completed),
@@ -414,7 +415,7 @@ impl Client {
             finite(p.frames_completed),
             finite(p.total_frames),
             finite(task.eta_seconds),
-        )
+        ))
     }
 
     /// Applies a server report to the registry and delivers the resulting event (the caller notifies changes).

@@ -6,14 +6,14 @@ use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/browser/deliver.js")]
+#[wasm_bindgen(module = "/src/bindings/values.js")]
 extern "C" {
     #[wasm_bindgen(js_name = asciiString)]
     fn ascii_string(bytes: &[u8]) -> JsValue;
 }
 
-/// Measured in Chromium: below about 40 bytes `String.fromCharCode` is faster than `TextDecoder`, above it slower.
-const SHORT: usize = 32;
+/// Measured in Chromium: up to about 40 bytes `String.fromCharCode` is faster than `TextDecoder`, above it slower.
+const SHORT: usize = 40;
 
 /// `text` as a new JavaScript string.
 pub fn js_string(text: &str) -> JsValue {

@@ -22,31 +22,11 @@ export function parseSlice(frame, start, end) {
   return JSON.parse(frame.slice(start, end));
 }
 
-/** A ConduitRealtimeClient `progress` event; fields given as `undefined` are left out. */
-export function progressEvent(taskId, taskType, progress, status, message, imagesCompleted, totalImages,
-                              framesCompleted, totalFrames, estimatedSecondsRemaining) {
-  const e = { taskId };
-  if (taskType !== undefined) e.taskType = taskType;
-  e.progress = progress;
-  if (status !== undefined) e.status = status;
-  if (message !== undefined) e.message = message;
-  if (imagesCompleted !== undefined) e.imagesCompleted = imagesCompleted;
-  if (totalImages !== undefined) e.totalImages = totalImages;
-  if (framesCompleted !== undefined) e.framesCompleted = framesCompleted;
-  if (totalFrames !== undefined) e.totalFrames = totalFrames;
-  if (estimatedSecondsRemaining !== undefined) e.estimatedSecondsRemaining = estimatedSecondsRemaining;
-  return e;
-}
-
-/** The string of short ASCII `bytes` (a view of WebAssembly memory). */
-export function asciiString(bytes) {
-  return String.fromCharCode.apply(null, bytes);
-}
-
 const encoder = new TextEncoder();
 
 /**
- * Writes the frame as UTF-8 into `into` (a view of WebAssembly memory); returns the bytes written. ASCII is copied
+ * Writes the frame as UTF-8 into `into` (a view of WebAssembly memory); returns the bytes written, or -1 when they
+ * do not fit. ASCII is copied
  * by a loop up to a few hundred characters, where it beats the native encoder's fixed cost; the rest goes to it.
  */
 export function encodeFrame(frame, into) {
@@ -60,5 +40,7 @@ export function encodeFrame(frame, into) {
     }
     if (i === n) return n;
   }
-  return i + encoder.encodeInto(i === 0 ? frame : frame.slice(i), i === 0 ? into : into.subarray(i)).written;
+  const rest = i === 0 ? frame : frame.slice(i);
+  const { read, written } = encoder.encodeInto(rest, i === 0 ? into : into.subarray(i));
+  return read === rest.length ? i + written : -1;
 }

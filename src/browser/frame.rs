@@ -16,7 +16,7 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = parseSlice)]
     fn parse_slice(frame: &JsString, start: u32, end: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = encodeFrame)]
-    fn encode_frame(frame: &JsString, into: &mut [u8]) -> u32;
+    fn encode_frame(frame: &JsString, into: &mut [u8]) -> i32;
 }
 
 /// A received text frame.
@@ -33,17 +33,21 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// Copies `js` into WebAssembly memory with the browser's native UTF-8 encoder (wasm-bindgen's own string
-    /// copy moves ASCII one character at a time in a JavaScript loop).
+    /// Copies `js` into WebAssembly memory as UTF-8, sized for ASCII first.
     pub fn new(number: u32, js: JsString) -> Self {
         let units = js.length() as usize;
-        // At most three bytes per UTF-16 unit; a surrogate pair is two units and four bytes.
-        let mut bytes = vec![0; units * 3];
-        let written = encode_frame(&js, &mut bytes) as usize;
-        bytes.truncate(written);
+        let mut bytes = vec![0; units];
+        let mut written = encode_frame(&js, &mut bytes);
+        if written < 0 {
+            // At most three bytes per UTF-16 unit; a surrogate pair is two units and four bytes.
+            bytes = vec![0; units * 3];
+            written = encode_frame(&js, &mut bytes);
+        }
+        bytes.truncate(written.max(0) as usize);
+        bytes.shrink_to_fit();
         let text = String::from_utf8(bytes).unwrap_or_else(|_| js.as_string().unwrap_or_default());
         // Only ASCII takes one byte per unit.
-        Frame { number, ascii: written == units, js, text, cursor: Cell::new((0, 0)) }
+        Frame { number, ascii: text.len() == units, js, text, cursor: Cell::new((0, 0)) }
     }
 
     /// The UTF-16 index of a UTF-8 byte offset (JavaScript strings count UTF-16 units).

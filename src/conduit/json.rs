@@ -23,8 +23,7 @@ impl<'a> Fields<'a> {
         Ok(fields)
     }
 
-    /// Like [`Fields::read`], for the object that is the first element of the JSON array `text`, read in the
-    /// same pass (the elements after it are not looked at); `Ok(None)` for an empty array.
+    /// Like [`Fields::read`], for the first element of the JSON array `text`; `Ok(None)` for an empty array.
     pub fn read_first(text: &'a str, names: &'static [&'static str]) -> Result<Option<Self>, ProtocolError> {
         let mut c = Cursor::new(text);
         if c.peek() != Some(b'[') {
@@ -34,7 +33,18 @@ impl<'a> Fields<'a> {
         if c.peek() == Some(b']') {
             return Ok(None);
         }
-        Self::read_at(&mut c, names).map(Some)
+        let fields = Self::read_at(&mut c, names)?;
+        while c.peek() == Some(b',') {
+            c.skip(1);
+            c.value()?;
+        }
+        match c.peek() {
+            Some(b']') => c.skip(1),
+            Some(_) => return Err(ProtocolError::Syntax(c.pos())),
+            None => return Err(ProtocolError::Truncated),
+        }
+        c.finish()?;
+        Ok(Some(fields))
     }
 
     fn read_at(c: &mut Cursor<'a>, names: &'static [&'static str]) -> Result<Self, ProtocolError> {

@@ -74,8 +74,7 @@ pub struct Delivery {
     pub name: &'static str,
     /// The task it concerns.
     pub task_id: String,
-    /// The payload object as JSON; `None` for `progress`, whose payload is the task's progress and ETA as they
-    /// now are (the busiest event is built field by field, not written and parsed again).
+    /// The payload as JSON; `None` for `progress`, whose payload is the task's progress and ETA as they now are.
     pub json: Option<String>,
 }
 

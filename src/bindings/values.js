@@ -1,0 +1,22 @@
+// JavaScript values the bindings build in one call rather than field by field across the boundary.
+
+/** A ConduitRealtimeClient `progress` event; fields given as `undefined` are left out. */
+export function progressEvent(taskId, taskType, progress, status, message, imagesCompleted, totalImages,
+                              framesCompleted, totalFrames, estimatedSecondsRemaining) {
+  const e = { taskId };
+  if (taskType !== undefined) e.taskType = taskType;
+  e.progress = progress;
+  if (status !== undefined) e.status = status;
+  if (message !== undefined) e.message = message;
+  if (imagesCompleted !== undefined) e.imagesCompleted = imagesCompleted;
+  if (totalImages !== undefined) e.totalImages = totalImages;
+  if (framesCompleted !== undefined) e.framesCompleted = framesCompleted;
+  if (totalFrames !== undefined) e.totalFrames = totalFrames;
+  if (estimatedSecondsRemaining !== undefined) e.estimatedSecondsRemaining = estimatedSecondsRemaining;
+  return e;
+}
+
+/** The string of short ASCII `bytes` (a view of WebAssembly memory). */
+export function asciiString(bytes) {
+  return String.fromCharCode.apply(null, bytes);
+}
