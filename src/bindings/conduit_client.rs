@@ -73,8 +73,11 @@ struct Client {
     /// The snapshot's task array, updated with what changed.
     task_list: RefCell<TaskList>,
     changes: Cell<u64>,
-    /// Task ids, types and status words as JavaScript strings.
-    strings: StringCache,
+    /// Task types and status words as JavaScript strings (a handful of values).
+    words: StringCache,
+    /// The last task id as a JavaScript string: a task's progress events tend to come in a row, and with many
+    /// tasks interleaved a larger cache would miss anyway.
+    last_task_id: StringCache,
 }
 
 /// A client for Conduit's real-time image and video generation.
@@ -108,7 +111,8 @@ impl ConduitRealtimeClient {
                 snapshot: RefCell::new(None),
                 task_list: RefCell::new(TaskList::default()),
                 changes: Cell::new(0),
-                strings: StringCache::default(),
+                words: StringCache::new(16),
+                last_task_id: StringCache::new(1),
             }),
         })
     }
@@ -403,9 +407,9 @@ impl Client {
         let p = &task.progress;
         // Like the JSON events: no NaN or infinities, and no negative zero.
         let finite = |n: Option<f64>| n.filter(|n| n.is_finite()).map(|n| n + 0.0);
-        let cached = |s: Option<&str>| s.map_or(JsValue::UNDEFINED, |s| self.strings.get(s));
+        let cached = |s: Option<&str>| s.map_or(JsValue::UNDEFINED, |s| self.words.get(s));
         Some(progress_event(
-            &self.strings.get(&task.id),
+            &self.last_task_id.get(&task.id),
             &cached(task.kind.map(TaskKind::name)),
             finite(Some(p.percent)).unwrap_or(0.0),
             &cached(p.status.as_deref()),

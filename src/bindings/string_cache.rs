@@ -24,16 +24,19 @@ pub fn js_string(text: &str) -> JsValue {
     }
 }
 
-const ENTRIES: usize = 16;
-
 /// The most recently seen strings, replaced oldest first.
-#[derive(Default)]
 pub struct StringCache {
     entries: RefCell<Vec<(String, JsValue)>>,
+    capacity: usize,
     next: Cell<usize>,
 }
 
 impl StringCache {
+    /// A cache of the last `capacity` strings (at least one).
+    pub fn new(capacity: usize) -> Self {
+        StringCache { entries: RefCell::new(Vec::new()), capacity: capacity.max(1), next: Cell::new(0) }
+    }
+
     /// `text` as a JavaScript string.
     pub fn get(&self, text: &str) -> JsValue {
         let mut entries = self.entries.borrow_mut();
@@ -42,12 +45,11 @@ impl StringCache {
         }
         let js = js_string(text);
         let entry = (text.to_string(), js.clone());
-        if entries.len() < ENTRIES {
+        if entries.len() < self.capacity {
             entries.push(entry);
-        } else {
-            let at = self.next.get();
-            entries[at] = entry;
-            self.next.set((at + 1) % ENTRIES);
+        } else if let Some(slot) = entries.get_mut(self.next.get()) {
+            *slot = entry;
+            self.next.set((self.next.get() + 1) % self.capacity);
         }
         js
     }
