@@ -1,5 +1,5 @@
 // The benchmark suite: every suite in one headless Chromium, tables on stdout, BENCHMARKS.md (not with --smoke).
-// Usage: DEVSERVER_URL=http://127.0.0.1:PORT node bench/run.mjs [--smoke] [--rounds N] [--only throughput,latency,...]
+// Usage: DEVSERVER_URL=http://127.0.0.1:PORT [BENCH_PKG=dir] node bench/run.mjs [--smoke] [--rounds N] [--only throughput,...]
 import { chromium } from 'playwright-core';
 import { cpus, totalmem, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -31,7 +31,8 @@ const problem = (m) => problems.push(m);
 
 const modules = join(ROOT, 'node_modules/@microsoft');
 const site = await serve({
-  '/pkg/': join(ROOT, 'pkg'),
+  // BENCH_PKG: another build of the package (an older commit's, say) in place of pkg/, for before/after runs.
+  '/pkg/': process.env.BENCH_PKG ?? join(ROOT, 'pkg'),
   '/vendor/signalr/': join(modules, 'signalr/dist/browser'),
   '/vendor/msgpack/': join(modules, 'signalr-protocol-msgpack/dist/browser'),
   '/': join(ROOT, 'bench/pages'),
