@@ -3,9 +3,8 @@
 // Usage: DEVSERVER_URL=... node bench/profile.mjs [client kind protocol perFrame count]
 //        DEVSERVER_URL=... node bench/profile.mjs latency [client protocol count]
 import { chromium } from 'playwright-core';
-import { join } from 'node:path';
 import { ROOT, CHROMIUM_ARGS } from '../tests/web-e2e/browser.mjs';
-import { serve } from './serve.mjs';
+import { serveBench } from './serve.mjs';
 
 const argv = process.argv.slice(2);
 const latency = argv[0] === 'latency';
@@ -14,13 +13,7 @@ const [client = 'conduit', kind = 'conduit', protocol = 'json', perFrame = '50',
   : argv;
 const server = process.env.DEVSERVER_URL?.replace(/\/$/, '');
 if (!server) throw new Error('DEVSERVER_URL is not set: start one with bash scripts/devserver.sh');
-const modules = join(ROOT, 'node_modules/@microsoft');
-const site = await serve({
-  '/pkg/': process.env.PKG ?? join(ROOT, 'pkg'),
-  '/vendor/signalr/': join(modules, 'signalr/dist/browser'),
-  '/vendor/msgpack/': join(modules, 'signalr-protocol-msgpack/dist/browser'),
-  '/': join(ROOT, 'bench/pages'),
-});
+const site = await serveBench(ROOT, process.env.PKG);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc'] });
 const page = await (await browser.newContext()).newPage();
 await page.goto(`${site.url}/bench.html?libs=ours,official&server=${encodeURIComponent(server)}`);

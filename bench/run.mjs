@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, CHROMIUM_ARGS } from '../tests/web-e2e/browser.mjs';
 import { config } from './config.mjs';
-import { serve } from './serve.mjs';
+import { serveBench } from './serve.mjs';
 import { tables, writeBenchmarks } from './report.mjs';
 import { size } from './suites/size.mjs';
 import { throughput } from './suites/throughput.mjs';
@@ -30,13 +30,8 @@ const problems = [];
 const problem = (m) => problems.push(m);
 
 const modules = join(ROOT, 'node_modules/@microsoft');
-const site = await serve({
-  // BENCH_PKG: another build of the package (an older commit's, say) in place of pkg/, for before/after runs.
-  '/pkg/': process.env.BENCH_PKG ?? join(ROOT, 'pkg'),
-  '/vendor/signalr/': join(modules, 'signalr/dist/browser'),
-  '/vendor/msgpack/': join(modules, 'signalr-protocol-msgpack/dist/browser'),
-  '/': join(ROOT, 'bench/pages'),
-});
+// BENCH_PKG: another build of the package (an older commit's, say) in place of pkg/, for before/after runs.
+const site = await serveBench(ROOT, process.env.BENCH_PKG);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
   headless: true,

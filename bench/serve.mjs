@@ -6,6 +6,17 @@ import { extname, join, normalize } from 'node:path';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm' };
 
+/** The bench site: the pages, the package build in `pkg` (default `<root>/pkg`) and the official browser bundles. */
+export function serveBench(root, pkg = join(root, 'pkg')) {
+  const modules = join(root, 'node_modules/@microsoft');
+  return serve({
+    '/pkg/': pkg,
+    '/vendor/signalr/': join(modules, 'signalr/dist/browser'),
+    '/vendor/msgpack/': join(modules, 'signalr-protocol-msgpack/dist/browser'),
+    '/': join(root, 'bench/pages'),
+  });
+}
+
 /** `mounts`: URL prefix -> directory, longest prefix first. Resolves with { url, close }. */
 export async function serve(mounts) {
   const table = Object.entries(mounts).sort((a, b) => b[0].length - a[0].length);
