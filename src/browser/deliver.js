@@ -26,8 +26,7 @@ const encoder = new TextEncoder();
 
 /**
  * Writes the frame as UTF-8 into `into` (a view of WebAssembly memory); returns the bytes written, or -1 when they
- * do not fit. ASCII is copied
- * by a loop up to a few hundred characters, where it beats the native encoder's fixed cost; the rest goes to it.
+ * do not fit. Up to 512 characters ASCII is copied by a loop, which beats the native encoder's fixed cost there.
  */
 export function encodeFrame(frame, into) {
   const n = frame.length;

@@ -29,22 +29,18 @@ impl<'a> Fields<'a> {
         if c.peek() != Some(b'[') {
             return Err(ProtocolError::WrongType("array"));
         }
-        c.skip(1);
-        if c.peek() == Some(b']') {
-            return Ok(None);
-        }
-        let fields = Self::read_at(&mut c, names)?;
-        while c.peek() == Some(b',') {
-            c.skip(1);
-            c.value()?;
-        }
-        match c.peek() {
-            Some(b']') => c.skip(1),
-            Some(_) => return Err(ProtocolError::Syntax(c.pos())),
-            None => return Err(ProtocolError::Truncated),
-        }
+        let mut first = None;
+        c.array(|c| {
+            match first {
+                None => first = Some(Self::read_at(c, names)?),
+                Some(_) => {
+                    c.value()?;
+                }
+            }
+            Ok(())
+        })?;
         c.finish()?;
-        Ok(Some(fields))
+        Ok(first)
     }
 
     fn read_at(c: &mut Cursor<'a>, names: &'static [&'static str]) -> Result<Self, ProtocolError> {

@@ -272,7 +272,7 @@ impl Registry {
                 Delivery { name: "cancelled", task_id, json: Some(json) }
             }
         };
-        if self.tasks.get(&delivery.task_id).is_some_and(|t| t.status.is_terminal()) {
+        if task.status.is_terminal() {
             self.finished.push_back(delivery.task_id.clone());
             while self.finished.len() > self.max_finished {
                 if let Some(old) = self.finished.pop_front() {

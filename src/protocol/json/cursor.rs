@@ -32,11 +32,6 @@ impl<'a> Cursor<'a> {
         self.pos
     }
 
-    /// Moves past `n` bytes the caller has looked at (with [`Cursor::peek`]).
-    pub fn skip(&mut self, n: usize) {
-        self.pos = (self.pos + n).min(self.text.len());
-    }
-
     /// The text from byte `start` to the cursor (empty if `start` is not a character boundary before it).
     pub fn since(&self, start: usize) -> &'a str {
         self.text.get(start..self.pos).unwrap_or_default()
