@@ -289,3 +289,25 @@ fn failed_stateful_resume_falls_back_to_a_full_reconnect() {
     d.action();
     d.expect_negotiate();
 }
+
+#[test]
+fn a_refused_frame_reconnects_without_a_stateful_resume() {
+    let mut d = Driver::new(stateful_config());
+    d.conn.start(d.now).unwrap();
+    let (g, _, _) = d.expect_negotiate();
+    d.conn.negotiated(d.now, g, Ok(negotiate_body("s", true).as_bytes()));
+    let (g, _, _) = d.expect_open();
+    d.conn.transport_opened(d.now, g);
+    d.expect_send();
+    d.conn.received(d.now, g, b"{}\x1e");
+    d.events();
+    assert_eq!(d.conn.config().max_frame_bytes(), 4 * d.conn.config().max_message_bytes);
+    d.conn.frame_refused(d.now, g.wrapping_add(1), "from a transport that is gone".into());
+    assert_eq!(d.conn.state(), State::Connected, "a stale generation is ignored");
+    d.conn.frame_refused(d.now, g, "a frame of 99 bytes".into());
+    // The server would resend the frame on a resume: the connection starts over instead.
+    assert_eq!(d.conn.state(), State::Reconnecting);
+    assert!(d.events().contains(&Event::Reconnecting(Some("a frame of 99 bytes".into()))));
+    assert_eq!(d.action(), Action::Close);
+    d.expect_negotiate();
+}

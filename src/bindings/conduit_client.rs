@@ -498,11 +498,11 @@ impl Client {
 
     async fn http(&self, method: &str, url: &str, body: Body<'_>, action: &str) -> Result<http::HttpResponse, JsValue> {
         let token = self.bearer().await?;
-        let options = HttpOptions { headers: Vec::new(), with_credentials: self.options.with_credentials, timeout_ms: self.options.request_timeout_ms };
+        let options = HttpOptions { with_credentials: self.options.with_credentials, timeout_ms: self.options.request_timeout_ms, ..HttpOptions::default() };
         let content_type = matches!(body, Body::Text(_)).then_some("application/json");
         http::request(method, url, token.as_deref(), body, content_type, &options).await.map_err(|e| {
             let error = match e {
-                HttpFailure::Network(detail) => ApiError::network(action, &detail),
+                HttpFailure::Network(detail) | HttpFailure::Body(detail) => ApiError::network(action, &detail),
                 HttpFailure::Timeout(ms) => ApiError::timeout(action, ms),
             };
             self.api_error(&error)
@@ -682,7 +682,7 @@ impl Client {
         let hooks = Hooks {
             token_factory: Some(token_factory),
             retry_policy: None,
-            http: HttpOptions { headers: Vec::new(), with_credentials: o.with_credentials, timeout_ms: o.request_timeout_ms },
+            http: HttpOptions { with_credentials: o.with_credentials, timeout_ms: o.request_timeout_ms, ..HttpOptions::default() },
         };
         let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
         let driver = Driver::new(Connection::new(config, seed), hooks);

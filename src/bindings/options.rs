@@ -69,6 +69,7 @@ pub fn parse(url: &str, options: &JsValue, with_credentials_default: bool) -> Re
         headers: headers(options)?,
         with_credentials: js::boolean(options, "withCredentials", WHAT)?.unwrap_or(with_credentials_default),
         timeout_ms: js::number(options, "timeout", WHAT)?.unwrap_or(100_000),
+        max_body_bytes: 0,
     };
     let logger = match js::get(options, "logLevel").or_else(|| js::get(options, "logger")) {
         Some(l) => Logger::from_js(&l)?,

@@ -5,10 +5,11 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Function, JsString, Promise};
+use js_sys::{Array, Function, JsString, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::bytes;
 use super::frame::Frame;
 use super::global;
 use super::http::{self, Body, HttpOptions};
@@ -118,17 +119,53 @@ impl Driver {
     /// Feeds a text frame to the connection and delivers its events while the frame is kept, so JSON arguments
     /// reach handlers as slices of the socket's own string.
     fn receive_text(&self, generation: u32, js: JsString) {
+        if let Err(reason) = self.check_frame(js.length() as usize, "characters") {
+            return self.refuse_frame(generation, reason);
+        }
         if self.0.pumping.get() {
             let text = js.as_string().unwrap_or_default();
             return self.with_connection(|c| c.received(global::now(), generation, text.as_bytes()));
         }
         let number = self.0.frames.get().wrapping_add(1);
         self.0.frames.set(number);
-        let frame = Rc::new(Frame::new(number, js));
+        let frame = match Frame::new(number, js) {
+            Ok(frame) => Rc::new(frame),
+            Err(reason) => return self.refuse_frame(generation, reason),
+        };
         *self.0.frame.borrow_mut() = Some(frame.clone());
         self.0.conn.borrow_mut().received_frame(global::now(), generation, frame.text.as_bytes(), number);
         self.pump();
         self.0.frame.borrow_mut().take();
+    }
+
+    /// Feeds a binary frame to the connection.
+    fn receive_binary(&self, generation: u32, data: Uint8Array) {
+        match self.check_frame(data.length() as usize, "bytes").and_then(|()| bytes::copy(&data)) {
+            Ok(bytes) => self.with_connection(|c| c.received(global::now(), generation, &bytes)),
+            Err(reason) => self.refuse_frame(generation, reason),
+        }
+    }
+
+    /// Whether a frame of `size` is within the connection's frame limit, checked before it is copied.
+    fn check_frame(&self, size: usize, unit: &str) -> Result<(), String> {
+        let (limit, message_limit) = {
+            let c = self.0.conn.borrow();
+            (c.config().max_frame_bytes(), c.config().max_message_bytes)
+        };
+        if size <= limit {
+            return Ok(());
+        }
+        Err(format!("The server sent a frame of {size} {unit}, above the limit of {limit} (four times maxMessageSize, {message_limit})."))
+    }
+
+    fn refuse_frame(&self, generation: u32, reason: String) {
+        self.with_connection(|c| c.frame_refused(global::now(), generation, reason));
+    }
+
+    /// Request settings for the connection's own requests, whose bodies are bounded like frames.
+    fn http_options(&self) -> HttpOptions {
+        let limit = self.0.conn.borrow().config().max_frame_bytes();
+        HttpOptions { max_body_bytes: limit, ..self.0.hooks.http.clone() }
     }
 
     fn current_frame(&self, number: u32) -> Option<Rc<Frame>> {
@@ -257,7 +294,7 @@ impl Driver {
             Action::FetchToken { generation } => self.fetch_token(generation),
             Action::Negotiate { generation, url, access_token } => {
                 let weak = self.weak();
-                let options = self.0.hooks.http.clone();
+                let options = self.http_options();
                 wasm_bindgen_futures::spawn_local(async move {
                     let result = http::request("POST", &url, access_token.as_deref(), Body::None, None, &options).await;
                     let Some(d) = Driver::from_weak(&weak) else { return };
@@ -271,7 +308,7 @@ impl Driver {
             }
             Action::Open { generation, transport, url, binary, access_token } => {
                 let events = self.transport_events(generation);
-                let opened = Transport::open(transport, &url, access_token.as_deref(), binary, &self.0.hooks.http, events);
+                let opened = Transport::open(transport, &url, access_token.as_deref(), binary, &self.http_options(), events);
                 match opened {
                     Ok(t) => *self.0.transport.borrow_mut() = Some((generation, t)),
                     Err(e) => {
@@ -297,7 +334,7 @@ impl Driver {
     }
 
     fn transport_events(&self, generation: u32) -> TransportEvents {
-        let (w1, w2, w3, w4) = (self.weak(), self.weak(), self.weak(), self.weak());
+        let (w1, w2, w3, w4, w5) = (self.weak(), self.weak(), self.weak(), self.weak(), self.weak());
         TransportEvents {
             on_open: Box::new(move || {
                 if let Some(d) = Driver::from_weak(&w1) {
@@ -307,6 +344,11 @@ impl Driver {
             on_data: Box::new(move |data| {
                 if let Some(d) = Driver::from_weak(&w2) {
                     d.with_connection(|c| c.received(global::now(), generation, data));
+                }
+            }),
+            on_binary: Box::new(move |data| {
+                if let Some(d) = Driver::from_weak(&w5) {
+                    d.receive_binary(generation, data);
                 }
             }),
             on_text: Box::new(move |js| {

@@ -6,6 +6,8 @@ use std::cell::Cell;
 use js_sys::{Array, JsString};
 use wasm_bindgen::prelude::*;
 
+use super::bytes::zeroed;
+
 #[wasm_bindgen(module = "/src/browser/deliver.js")]
 extern "C" {
     #[wasm_bindgen(catch)]
@@ -33,21 +35,22 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// Copies `js` into WebAssembly memory as UTF-8, sized for ASCII first.
-    pub fn new(number: u32, js: JsString) -> Self {
+    /// Copies `js` into WebAssembly memory as UTF-8, sized for ASCII first; fails when memory cannot hold it.
+    pub fn new(number: u32, js: JsString) -> Result<Self, String> {
         let units = js.length() as usize;
-        let mut bytes = vec![0; units];
+        let mut bytes = zeroed(units)?;
         let mut written = encode_frame(&js, &mut bytes);
         if written < 0 {
             // At most three bytes per UTF-16 unit; a surrogate pair is two units and four bytes.
-            bytes = vec![0; units * 3];
+            drop(bytes);
+            bytes = zeroed(units.saturating_mul(3))?;
             written = encode_frame(&js, &mut bytes);
         }
         bytes.truncate(written.max(0) as usize);
         bytes.shrink_to_fit();
         let text = String::from_utf8(bytes).unwrap_or_else(|_| js.as_string().unwrap_or_default());
         // Only ASCII takes one byte per unit.
-        Frame { number, ascii: text.len() == units, js, text, cursor: Cell::new((0, 0)) }
+        Ok(Frame { number, ascii: text.len() == units, js, text, cursor: Cell::new((0, 0)) })
     }
 
     /// The UTF-16 index of a UTF-8 byte offset (JavaScript strings count UTF-16 units).

@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestCredentials, RequestInit, Response};
 
-use super::global;
+use super::{bytes, global};
 use super::timer::Timeout;
 
 /// Request settings shared by every request of a connection or client.
@@ -17,6 +17,8 @@ pub struct HttpOptions {
     pub with_credentials: bool,
     /// Abort after this many ms (0: never).
     pub timeout_ms: u64,
+    /// Refuse response bodies above this many bytes (0: any size memory can hold).
+    pub max_body_bytes: usize,
 }
 
 /// A completed HTTP exchange.
@@ -36,6 +38,8 @@ pub enum HttpFailure {
     Network(String),
     /// The timeout elapsed.
     Timeout(u64),
+    /// The body could not be taken in: above the limit, or beyond memory.
+    Body(String),
 }
 
 impl HttpFailure {
@@ -44,6 +48,7 @@ impl HttpFailure {
         match self {
             HttpFailure::Network(detail) => format!("network error ({detail})"),
             HttpFailure::Timeout(ms) => format!("the request timed out after {ms} ms"),
+            HttpFailure::Body(detail) => detail.clone(),
         }
     }
 }
@@ -108,7 +113,12 @@ pub async fn request(
     let response: Response = JsFuture::from(global::fetch(&request)).await.map_err(fail)?.unchecked_into();
     let retry_after = response.headers().get("Retry-After").ok().flatten();
     let buffer = JsFuture::from(response.array_buffer().map_err(fail)?).await.map_err(fail)?;
-    Ok(HttpResponse { status: response.status(), body: Uint8Array::new(&buffer).to_vec(), retry_after })
+    let body = Uint8Array::new(&buffer);
+    let size = body.length() as usize;
+    if options.max_body_bytes > 0 && size > options.max_body_bytes {
+        return Err(HttpFailure::Body(format!("the response has {size} bytes, above the limit of {}", options.max_body_bytes)));
+    }
+    Ok(HttpResponse { status: response.status(), body: bytes::copy(&body).map_err(HttpFailure::Body)?, retry_after })
 }
 
 /// A short, safe description of a failed response: its status and, when it is JSON with a message, that.

@@ -18,8 +18,10 @@ use crate::protocol::negotiate::TransportKind;
 pub struct TransportEvents {
     /// The transport is open.
     pub on_open: Box<dyn Fn()>,
-    /// Binary data, or text read from an HTTP body, arrived.
+    /// A poll answer arrived.
     pub on_data: Box<dyn Fn(&[u8])>,
+    /// A binary WebSocket message arrived.
+    pub on_binary: Box<dyn Fn(Uint8Array)>,
     /// A text frame arrived (WebSocket text message or Server-Sent Event).
     pub on_text: Box<dyn Fn(JsString)>,
     /// The transport failed or closed, with why.
@@ -107,7 +109,7 @@ impl WebSocketTransport {
                 if data.is_string() {
                     (events.on_text)(data.unchecked_into());
                 } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-                    (events.on_data)(&Uint8Array::new(buffer).to_vec());
+                    (events.on_binary)(Uint8Array::new(buffer));
                 }
             })
         };

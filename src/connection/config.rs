@@ -70,7 +70,7 @@ pub struct Config {
     pub stateful_reconnect: bool,
     /// Stateful reconnect: bytes of unacknowledged messages kept for replay before sends are refused.
     pub replay_buffer_bytes: usize,
-    /// Incoming records larger than this are skipped with an error.
+    /// Incoming records larger than this are skipped with an error (frames: see [`Config::max_frame_bytes`]).
     pub max_message_bytes: usize,
     /// Allow unencrypted http/ws to hosts other than this machine.
     pub allow_insecure: bool,
@@ -80,6 +80,12 @@ const INSECURE: &str =
     "Refusing plain http/ws to a host other than this machine: tokens would travel unencrypted. Use https, or set allowInsecure.";
 
 impl Config {
+    /// The largest transport frame (WebSocket message, Server-Sent Event, poll answer) taken in. A frame may carry
+    /// several records, so it may hold four at the largest size.
+    pub fn max_frame_bytes(&self) -> usize {
+        self.max_message_bytes.saturating_mul(4)
+    }
+
     /// Whether connecting to `url` is allowed: encrypted, or to this machine, or insecure allowed.
     pub fn permits(&self, url: &str) -> bool {
         self.allow_insecure || super::url::is_secure(url) || super::url::is_loopback(url)

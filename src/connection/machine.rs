@@ -419,6 +419,16 @@ impl Connection {
         }
     }
 
+    /// The transport of `generation` delivered a frame the driver could not take in (above
+    /// [`Config::max_frame_bytes`], or beyond memory): the connection is lost, without a stateful resume, since
+    /// the server would resend the same frame.
+    pub fn frame_refused(&mut self, now: u64, generation: u32, reason: String) {
+        if generation == self.generation {
+            self.replay = None;
+            self.transport_closed(now, generation, reason);
+        }
+    }
+
     /// Data received on the transport of `generation`.
     pub fn received(&mut self, now: u64, generation: u32, data: &[u8]) {
         if generation != self.generation {
