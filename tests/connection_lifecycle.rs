@@ -95,6 +95,27 @@ fn handshake_response_split_across_transport_messages() {
 }
 
 #[test]
+fn a_handshake_response_without_a_separator_is_bounded() {
+    let mut config = Config::new(HUB);
+    config.max_message_bytes = 8;
+    let mut d = Driver::new(config);
+    d.conn.start(d.now).unwrap();
+    let (g, _, _) = d.expect_negotiate();
+    d.conn.negotiated(d.now, g, Ok(negotiate_body("a", false).as_bytes()));
+    let (g, _, _) = d.expect_open();
+    d.conn.transport_opened(d.now, g);
+    d.expect_send();
+    d.conn.received(d.now, g, &[b' '; 32]);
+    assert_eq!(d.conn.state(), State::Connecting, "32 bytes fit in the frame limit (4 x 8)");
+    d.conn.received(d.now, g, b" ");
+    assert_eq!(
+        d.events().last(),
+        Some(&Event::StartFailed("Invalid handshake response: no record separator in the first 33 bytes".into()))
+    );
+    assert_eq!(d.action(), Action::Close);
+}
+
+#[test]
 fn invoke_send_and_completions() {
     let (mut d, g) = started(Config::new(HUB));
     d.events();

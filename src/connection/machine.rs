@@ -437,6 +437,11 @@ impl Connection {
         self.last_received = now;
         let rest = match &mut self.phase {
             Phase::Handshaking { buffer, .. } => {
+                let held = buffer.len().saturating_add(data.len());
+                if held > self.config.max_frame_bytes() {
+                    let message = format!("Invalid handshake response: no record separator in the first {held} bytes");
+                    return self.attempt_failed(now, message);
+                }
                 buffer.extend_from_slice(data);
                 match handshake::parse_response(buffer) {
                     Ok(None) => return,

@@ -756,7 +756,11 @@ impl Harness {
                 if self.open == Some(g) {
                     self.open = None;
                 }
-                self.conn.transport_closed(self.now, g, "closed by the test".into());
+                if input.byte() % 2 == 0 {
+                    self.conn.transport_closed(self.now, g, "closed by the test".into());
+                } else {
+                    self.conn.frame_refused(self.now, g, "a frame refused by the test".into());
+                }
             }
             11..=13 => {
                 let g = self.generation(input, self.open_gen);
