@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use super::swar;
 use crate::protocol::ProtocolError;
 
 /// The deepest nesting of arrays and objects accepted inside one value.
@@ -23,16 +24,19 @@ impl<'a> Cursor<'a> {
         Cursor { text, pos: 0 }
     }
 
+    #[inline(always)]
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
     }
 
     /// The byte offset of the cursor.
+    #[inline(always)]
     pub fn pos(&self) -> usize {
         self.pos
     }
 
     /// The text from byte `start` to the cursor (empty if `start` is not a character boundary before it).
+    #[inline(always)]
     pub fn since(&self, start: usize) -> &'a str {
         self.text.get(start..self.pos).unwrap_or_default()
     }
@@ -46,7 +50,16 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skips whitespace and returns the next byte without consuming it.
+    #[inline(always)]
     pub fn peek(&mut self) -> Option<u8> {
+        match self.bytes().get(self.pos) {
+            Some(&b) if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') => Some(b),
+            _ => self.skip_space(),
+        }
+    }
+
+    #[inline(never)]
+    fn skip_space(&mut self) -> Option<u8> {
         while let Some(&b) = self.bytes().get(self.pos) {
             if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
                 self.pos += 1;
@@ -57,6 +70,7 @@ impl<'a> Cursor<'a> {
         None
     }
 
+    #[inline(always)]
     fn eat(&mut self, expected: u8) -> Result<()> {
         if self.peek() == Some(expected) {
             self.pos += 1;
@@ -411,16 +425,11 @@ impl<'a> Cursor<'a> {
 }
 
 /// How many bytes from `from` on are plain string content: not `"`, not a backslash, not a control character. Looks at
-/// eight bytes at a time (SWAR), since strings are most of what a record holds.
+/// eight bytes at a time, since strings are most of what a record holds.
 fn plain_run(bytes: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Whether any byte of `x` is below `n` (n <= 128); bytes with the high bit set never are.
-    let any_below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS != 0;
     let mut i = from;
-    while let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) {
-        let w = u64::from_le_bytes(word);
-        if any_below(w ^ (ONES * u64::from(b'"')), 1) || any_below(w ^ (ONES * u64::from(b'\\')), 1) || any_below(w, 0x20) {
+    while let Some(w) = swar::word_at(bytes, i) {
+        if swar::any_equal(w, b'"') || swar::any_equal(w, b'\\') || swar::any_below(w, 0x20) {
             break;
         }
         i += 8;

@@ -1,6 +1,7 @@
 //! The JSON hub protocol: each message is a JSON object followed by the record separator `0x1E`.
 
 pub(crate) mod cursor;
+mod swar;
 pub(crate) mod write;
 
 use std::borrow::Cow;
@@ -23,7 +24,7 @@ pub fn records(input: &[u8]) -> impl Iterator<Item = Result<&[u8], ProtocolError
         if rest.is_empty() {
             return None;
         }
-        match rest.iter().position(|&b| b == RECORD_SEPARATOR) {
+        match swar::find(rest, RECORD_SEPARATOR) {
             Some(end) => {
                 let record = &rest[..end];
                 rest = &rest[end + 1..];
