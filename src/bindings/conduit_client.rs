@@ -746,9 +746,8 @@ impl Client {
                 let mapped = driver.with_text(&arguments, |text| dialect::map_invocation(&target, text, Some(hub.kind)));
                 match mapped.unwrap_or_else(|e| Err(global::error_message(&e))) {
                     Ok(Some(mapped)) => {
-                        let task_id = mapped.event.task_id().to_string();
                         for problem in &mapped.problems {
-                            self.emit_error("data", Some(&task_id), self.error(problem));
+                            self.emit_error("data", Some(mapped.event.task_id()), self.error(problem));
                         }
                         self.apply(mapped.event, Some(hub.kind));
                     }
