@@ -105,12 +105,12 @@ fn a_handshake_response_without_a_separator_is_bounded() {
     let (g, _, _) = d.expect_open();
     d.conn.transport_opened(d.now, g);
     d.expect_send();
-    d.conn.received(d.now, g, &[b' '; 32]);
-    assert_eq!(d.conn.state(), State::Connecting, "32 bytes fit in the frame limit (4 x 8)");
+    d.conn.received(d.now, g, &[b' '; 65_536]);
+    assert_eq!(d.conn.state(), State::Connecting, "64 KiB, the smallest frame limit, fits");
     d.conn.received(d.now, g, b" ");
     assert_eq!(
         d.events().last(),
-        Some(&Event::StartFailed("Invalid handshake response: no record separator in the first 33 bytes".into()))
+        Some(&Event::StartFailed("Invalid handshake response: no record separator in the first 65537 bytes".into()))
     );
     assert_eq!(d.action(), Action::Close);
 }

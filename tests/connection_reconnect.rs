@@ -302,6 +302,7 @@ fn a_refused_frame_reconnects_without_a_stateful_resume() {
     d.conn.received(d.now, g, b"{}\x1e");
     d.events();
     assert_eq!(d.conn.config().max_frame_bytes(), 4 * d.conn.config().max_message_bytes);
+    assert_eq!(conduit_realtime::connection::frame_limit(100), 65_536, "never below 64 KiB");
     d.conn.frame_refused(d.now, g.wrapping_add(1), "from a transport that is gone".into());
     assert_eq!(d.conn.state(), State::Connected, "a stale generation is ignored");
     d.conn.frame_refused(d.now, g, "a frame of 99 bytes".into());

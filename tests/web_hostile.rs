@@ -5,8 +5,8 @@
 //! and garbage handshakes. Each bad record is reported (an error event, or a log line for unknown ids) and
 //! skipped, and the good record after it in the same transport message is delivered (unlike
 //! @microsoft/signalr, which drops the connection); where the framing is lost (a MessagePack length prefix)
-//! or a frame is above four times maxMessageSize, the client reconnects. After every case a normal invoke
-//! works on the same instance.
+//! or a frame is above four times maxMessageSize (at least 64 KiB), the client reconnects. After every case a
+//! normal invoke works on the same instance.
 //!
 //! WebSocket frames come from the dev server (`/_dev/raw`); Server-Sent Events, long polls and handshake
 //! responses are altered in the page by wrapping `EventSource`, `fetch` and `WebSocket` (see `TAPS`).
@@ -438,31 +438,31 @@ async fn websocket_messagepack_skips_bad_records_and_keeps_the_next() {
     p.stop().await;
 }
 
-/// A frame above four times maxMessageSize (here 4 000) is refused before it is copied into WebAssembly memory:
+/// A frame above four times maxMessageSize (here 80 000) is refused before it is copied into WebAssembly memory:
 /// the client says why and reconnects, also with stateful reconnect on (a resume would get the same frame again).
 #[wasm_bindgen_test]
 async fn frames_above_the_frame_limit_are_refused_before_they_are_copied() {
-    const OPTIONS: &str = r#""maxMessageSize":1000,"automaticReconnect":[0,100,100,100]"#;
-    const REFUSED: &str = "above the limit of 4000";
-    let big = "x".repeat(4_001);
+    const OPTIONS: &str = r#""maxMessageSize":20000,"automaticReconnect":[0,100,100,100]"#;
+    const REFUSED: &str = "above the limit of 80000";
+    let big = "x".repeat(80_001);
     for (transport, binary) in [(r#""WebSockets","statefulReconnect":true"#, false), (r#""WebSockets","protocol":"messagepack""#, true)] {
         let p = Probe::start("frame_limit_ws", &format!(r#"{{"transport":{transport},{OPTIONS}}}"#)).await;
         p.still_works("a frame at the limit").await;
         let before = p.reconnected.get();
         assert_eq!(raw_frame(&p.key, big.as_bytes(), binary).await, 1);
-        p.reconnects(&format!("a frame of 4001 (binary: {binary})"), before, REFUSED).await;
+        p.reconnects(&format!("a frame of 80001 (binary: {binary})"), before, REFUSED).await;
         p.stop().await;
     }
     let p = Probe::start("frame_limit_sse", &format!(r#"{{"transport":"ServerSentEvents",{OPTIONS}}}"#)).await;
     assert_eq!(inject_sse(&big), 1);
-    p.reconnects("an event of 4001 characters", 0, REFUSED).await;
+    p.reconnects("an event of 80001 characters", 0, REFUSED).await;
     p.stop().await;
     let p = Probe::start("frame_limit_lp", &format!(r#"{{"transport":"LongPolling",{OPTIONS}}}"#)).await;
     arm_poll(big.as_bytes());
     // The Echo's completion comes in the poll answer that is refused, so the invocation is cancelled.
     let lost = settle(p.conn.invoke("Echo".into(), Array::of1(&"lost".into()))).await;
     assert!(lost.is_err(), "the Echo was answered in a refused poll: {lost:?}");
-    p.reconnects("a poll answer of 4001 bytes", 0, REFUSED).await;
+    p.reconnects("a poll answer of 80001 bytes", 0, REFUSED).await;
     p.stop().await;
 }
 

@@ -23,7 +23,7 @@ use crate::conduit::dialect;
 use crate::conduit::redact::Redactor;
 use crate::conduit::registry::{Delivery, Registry};
 use crate::conduit::task::{TaskEvent, TaskKind};
-use crate::connection::{Config, Connection, Event, InvokeKind, LogLevel, RetryPolicy, State};
+use crate::connection::{frame_limit, Config, Connection, Event, InvokeKind, LogLevel, RetryPolicy, State, DEFAULT_MAX_MESSAGE_BYTES};
 
 #[wasm_bindgen(module = "/src/bindings/values.js")]
 extern "C" {
@@ -498,7 +498,12 @@ impl Client {
 
     async fn http(&self, method: &str, url: &str, body: Body<'_>, action: &str) -> Result<http::HttpResponse, JsValue> {
         let token = self.bearer().await?;
-        let options = HttpOptions { with_credentials: self.options.with_credentials, timeout_ms: self.options.request_timeout_ms, ..HttpOptions::default() };
+        let options = HttpOptions {
+            with_credentials: self.options.with_credentials,
+            timeout_ms: self.options.request_timeout_ms,
+            max_body_bytes: frame_limit(self.options.max_message_size.map_or(DEFAULT_MAX_MESSAGE_BYTES, |s| s as usize)),
+            ..HttpOptions::default()
+        };
         let content_type = matches!(body, Body::Text(_)).then_some("application/json");
         http::request(method, url, token.as_deref(), body, content_type, &options).await.map_err(|e| {
             let error = match e {

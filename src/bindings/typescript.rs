@@ -60,7 +60,7 @@ export interface HubConnectionOptions {
     statefulReconnect?: boolean | { bufferSize?: number };
     /** Log level or logger (default: warnings and errors to the console). */
     logLevel?: LogLevel | LogLevelName | Logger;
-    /** Skip incoming messages larger than this many bytes (default 16 MiB); a frame above four times this is refused and the connection reconnects. */
+    /** Skip incoming messages larger than this many bytes (default 16 MiB); a frame above four times this (at least 64 KiB) is refused and the connection reconnects. */
     maxMessageSize?: number;
     /** Allow plain http/ws to hosts other than this machine (tokens would travel unencrypted). */
     allowInsecure?: boolean;
@@ -107,7 +107,7 @@ export interface ConduitClientOptions {
     withCredentials?: boolean;
     /** Finished tasks kept for getSnapshot() (default 500). */
     maxFinishedTasks?: number;
-    /** Skip server messages larger than this many bytes (default 16 MiB); a frame above four times this is refused and the connection reconnects. */
+    /** Skip server messages larger than this many bytes (default 16 MiB); a frame above four times this (at least 64 KiB) is refused and the connection reconnects; an API response above that fails its call. */
     maxMessageSize?: number;
     /** Allow plain http to hosts other than this machine (the key would travel unencrypted). */
     allowInsecure?: boolean;

@@ -119,7 +119,8 @@ impl Driver {
     /// Feeds a text frame to the connection and delivers its events while the frame is kept, so JSON arguments
     /// reach handlers as slices of the socket's own string.
     fn receive_text(&self, generation: u32, js: JsString) {
-        if let Err(reason) = self.check_frame(js.length() as usize, "characters") {
+        let units = js.length() as usize;
+        if let Err(reason) = self.check_frame(units, "characters") {
             return self.refuse_frame(generation, reason);
         }
         if self.0.pumping.get() {
@@ -128,7 +129,7 @@ impl Driver {
         }
         let number = self.0.frames.get().wrapping_add(1);
         self.0.frames.set(number);
-        let frame = match Frame::new(number, js) {
+        let frame = match Frame::new(number, js, units) {
             Ok(frame) => Rc::new(frame),
             Err(reason) => return self.refuse_frame(generation, reason),
         };
@@ -148,14 +149,11 @@ impl Driver {
 
     /// Whether a frame of `size` is within the connection's frame limit, checked before it is copied.
     fn check_frame(&self, size: usize, unit: &str) -> Result<(), String> {
-        let (limit, message_limit) = {
-            let c = self.0.conn.borrow();
-            (c.config().max_frame_bytes(), c.config().max_message_bytes)
-        };
+        let limit = self.0.conn.borrow().config().max_frame_bytes();
         if size <= limit {
             return Ok(());
         }
-        Err(format!("The server sent a frame of {size} {unit}, above the limit of {limit} (four times maxMessageSize, {message_limit})."))
+        Err(format!("The server sent a frame of {size} {unit}, above the limit of {limit} (four times maxMessageSize, at least 64 KiB)."))
     }
 
     fn refuse_frame(&self, generation: u32, reason: String) {

@@ -35,9 +35,9 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// Copies `js` into WebAssembly memory as UTF-8, sized for ASCII first; fails when memory cannot hold it.
-    pub fn new(number: u32, js: JsString) -> Result<Self, String> {
-        let units = js.length() as usize;
+    /// Copies `js`, `units` UTF-16 units long, into WebAssembly memory as UTF-8, sized for ASCII first; fails when
+    /// memory cannot hold it.
+    pub fn new(number: u32, js: JsString, units: usize) -> Result<Self, String> {
         let mut bytes = zeroed(units)?;
         let mut written = encode_frame(&js, &mut bytes);
         if written < 0 {

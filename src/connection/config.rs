@@ -79,11 +79,20 @@ pub struct Config {
 const INSECURE: &str =
     "Refusing plain http/ws to a host other than this machine: tokens would travel unencrypted. Use https, or set allowInsecure.";
 
+/// Incoming records above this many bytes are skipped unless configured otherwise.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The largest transport frame (WebSocket message, Server-Sent Event, poll answer) or HTTP body taken in when
+/// records may have `max_message_bytes`: a frame may carry several records, so four at the largest size, and never
+/// less than 64 KiB, so that negotiate answers and handshakes fit whatever the record limit.
+pub fn frame_limit(max_message_bytes: usize) -> usize {
+    max_message_bytes.saturating_mul(4).max(64 * 1024)
+}
+
 impl Config {
-    /// The largest transport frame (WebSocket message, Server-Sent Event, poll answer) taken in. A frame may carry
-    /// several records, so it may hold four at the largest size.
+    /// The largest transport frame taken in: see [`frame_limit`].
     pub fn max_frame_bytes(&self) -> usize {
-        self.max_message_bytes.saturating_mul(4)
+        frame_limit(self.max_message_bytes)
     }
 
     /// Whether connecting to `url` is allowed: encrypted, or to this machine, or insecure allowed.
@@ -112,7 +121,7 @@ impl Config {
             retry_start: false,
             stateful_reconnect: false,
             replay_buffer_bytes: 100_000,
-            max_message_bytes: 16 * 1024 * 1024,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             allow_insecure: false,
         }
     }

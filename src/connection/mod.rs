@@ -9,7 +9,7 @@ mod replay;
 mod retry;
 pub mod url;
 
-pub use config::{Config, TransportSet};
+pub use config::{frame_limit, Config, TransportSet, DEFAULT_MAX_MESSAGE_BYTES};
 pub use event::{Action, Event, LogLevel, Payload, State};
 pub use machine::{Connection, InvokeKind, INVOCATION_CANCELED};
 pub use replay::ReplayBuffer;
