@@ -70,11 +70,7 @@ fn arguments_of_a_kept_frame_come_as_ranges_of_it() {
 fn arguments_after_the_handshake_in_the_same_frame_come_as_text() {
     let mut d = Driver::new(Config::new(HUB));
     d.conn.start(d.now).unwrap();
-    let (g, _, _) = d.expect_negotiate();
-    d.conn.negotiated(d.now, g, Ok(negotiate_body("a", false).as_bytes()));
-    let (g, _, _) = d.expect_open();
-    d.conn.transport_opened(d.now, g);
-    d.expect_send();
+    let g = d.open_for_handshake("a", false);
     d.conn.received_frame(d.now, g, b"{}\x1e{\"type\":1,\"target\":\"A\",\"arguments\":[2]}\x1e", 1);
     assert!(d.events().contains(&Event::Invocation { target: "A".into(), arguments: "[2]".into(), invocation_id: None }));
 }
@@ -83,11 +79,7 @@ fn arguments_after_the_handshake_in_the_same_frame_come_as_text() {
 fn handshake_response_split_across_transport_messages() {
     let mut d = Driver::new(Config::new(HUB));
     d.conn.start(d.now).unwrap();
-    let (g, _, _) = d.expect_negotiate();
-    d.conn.negotiated(d.now, g, Ok(negotiate_body("a", false).as_bytes()));
-    let (g, _, _) = d.expect_open();
-    d.conn.transport_opened(d.now, g);
-    d.expect_send();
+    let g = d.open_for_handshake("a", false);
     d.conn.received(d.now, g, b"{");
     assert_eq!(d.conn.state(), State::Connecting);
     d.conn.received(d.now, g, b"}\x1e");
@@ -100,11 +92,7 @@ fn a_handshake_response_without_a_separator_is_bounded() {
     config.max_message_bytes = 8;
     let mut d = Driver::new(config);
     d.conn.start(d.now).unwrap();
-    let (g, _, _) = d.expect_negotiate();
-    d.conn.negotiated(d.now, g, Ok(negotiate_body("a", false).as_bytes()));
-    let (g, _, _) = d.expect_open();
-    d.conn.transport_opened(d.now, g);
-    d.expect_send();
+    let g = d.open_for_handshake("a", false);
     d.conn.received(d.now, g, &[b' '; 65_536]);
     assert_eq!(d.conn.state(), State::Connecting, "64 KiB, the smallest frame limit, fits");
     d.conn.received(d.now, g, b" ");

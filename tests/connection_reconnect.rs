@@ -270,12 +270,7 @@ fn stateful_reconnect_resumes_and_replays_without_duplicates() {
 fn failed_stateful_resume_falls_back_to_a_full_reconnect() {
     let mut d = Driver::new(stateful_config());
     d.conn.start(d.now).unwrap();
-    let (g, _, _) = d.expect_negotiate();
-    d.conn.negotiated(d.now, g, Ok(negotiate_body("s", true).as_bytes()));
-    let (g, _, _) = d.expect_open();
-    d.conn.transport_opened(d.now, g);
-    d.expect_send();
-    d.conn.received(d.now, g, b"{}\x1e");
+    let g = d.connect("s", true);
     let pending = d.conn.invoke(d.now, InvokeKind::Invoke, "A", "[]").unwrap().unwrap();
     d.expect_send();
     d.events();
@@ -294,12 +289,7 @@ fn failed_stateful_resume_falls_back_to_a_full_reconnect() {
 fn a_refused_frame_reconnects_without_a_stateful_resume() {
     let mut d = Driver::new(stateful_config());
     d.conn.start(d.now).unwrap();
-    let (g, _, _) = d.expect_negotiate();
-    d.conn.negotiated(d.now, g, Ok(negotiate_body("s", true).as_bytes()));
-    let (g, _, _) = d.expect_open();
-    d.conn.transport_opened(d.now, g);
-    d.expect_send();
-    d.conn.received(d.now, g, b"{}\x1e");
+    let g = d.connect("s", true);
     d.events();
     assert_eq!(d.conn.config().max_frame_bytes(), 4 * d.conn.config().max_message_bytes);
     assert_eq!(conduit_realtime::connection::frame_limit(100), 65_536, "never below 64 KiB");

@@ -82,6 +82,14 @@ impl Driver {
 
     /// Negotiates, opens WebSockets and completes the handshake; returns the transport generation.
     pub fn connect(&mut self, id: &str, stateful: bool) -> u32 {
+        let g = self.open_for_handshake(id, stateful);
+        self.conn.received(self.now, g, b"{}\x1e");
+        g
+    }
+
+    /// After `start()`: answers the negotiation and opens the WebSocket; the handshake request is sent and its
+    /// answer is left to the caller. Returns the transport's generation.
+    pub fn open_for_handshake(&mut self, id: &str, stateful: bool) -> u32 {
         let (g, _, _) = self.expect_negotiate();
         self.conn.negotiated(self.now, g, Ok(negotiate_body(id, stateful).as_bytes()));
         let (g, transport, _) = self.expect_open();
@@ -89,7 +97,6 @@ impl Driver {
         self.conn.transport_opened(self.now, g);
         let handshake = self.expect_send();
         assert!(handshake.starts_with(b"{\"protocol\":"));
-        self.conn.received(self.now, g, b"{}\x1e");
         g
     }
 
