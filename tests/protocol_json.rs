@@ -174,6 +174,25 @@ fn malformed_records_give_typed_errors() {
 }
 
 #[test]
+fn arguments_are_checked_for_strings_and_brackets_only() {
+    // Their reader (the browser's JSON.parse, or the Conduit layer's field reader) checks the rest.
+    let record = br#"{"type":1,"target":"x","arguments":[1,,{"a" 2}, "]"],"invocationId":"7"}"#;
+    let HubMessage::Invocation(m) = json::decode(record).unwrap() else { panic!("an invocation") };
+    assert_eq!(m.arguments.json_text(), r#"[1,,{"a" 2}, "]"]"#);
+    assert_eq!(m.invocation_id.as_deref(), Some("7"), "the fields after the arguments are read");
+    let broken: [&[u8]; 4] = [
+        br#"{"type":1,"target":"x","arguments":[1,"abc]}"#,
+        b"{\"type\":1,\"target\":\"x\",\"arguments\":[\"a\x01\"]}",
+        br#"{"type":1,"target":"x","arguments":["\q"]}"#,
+        br#"{"type":1,"target":"x","arguments":[[1]"#,
+    ];
+    for input in broken {
+        let error = json::decode(input).unwrap_err();
+        assert!(matches!(error, ProtocolError::Truncated | ProtocolError::Syntax(_)), "{error:?} for {}", String::from_utf8_lossy(input));
+    }
+}
+
+#[test]
 fn deep_nesting_is_refused_without_overflowing_the_stack() {
     let depth = 100_000;
     let mut record = b"{\"type\":1,\"target\":\"x\",\"arguments\":".to_vec();

@@ -336,6 +336,8 @@ fn bad_json_records() -> Vec<(&'static str, Vec<u8>, Expect)> {
         ("a record over maxMessageSize", json_record(&huge), Expect::Error("above the limit")),
         ("an empty record", vec![SEP], Expect::Error(skipped)),
         ("a lone surrogate escape", json_record(r#"{"type":1,"target":"\ud800","arguments":[]}"#), Expect::Log("\u{FFFD}")),
+        // The decoder checks only the strings and brackets of the arguments; JSON.parse finds the rest.
+        ("malformed arguments", json_record(r#"{"type":1,"target":"Marker","arguments":[1,,{"a" 2}]}"#), Expect::Error(skipped)),
     ]
 }
 
@@ -645,6 +647,13 @@ async fn conduit_client_skips_bad_records_and_keeps_the_next() {
     // A task of ours that runs for the whole test: subscribing to it again is the "normal invoke".
     let task = settle(c.generate_image(object(r#"{"prompt":"hostile ms=60000 steps=2"}"#, &[]))).await.unwrap().as_string().unwrap();
     let mut cases = bad_json_records();
+    // The arguments of an event nobody reads are not checked; those of a task event are.
+    cases.retain(|(what, _, _)| *what != "malformed arguments");
+    cases.push((
+        "malformed arguments",
+        json_record(r#"{"type":1,"target":"ImageGenerationProgress","arguments":[{"taskId":"t",,"progressPercentage":5}]}"#),
+        Expect::Error("Invalid ImageGenerationProgress event"),
+    ));
     cases.push(("invalid UTF-8", b"{\"type\":1,\"target\":\"ImageGenerationProgress\",\"arguments\":[\"\xff\"]}\x1e".to_vec(), Expect::Error("UTF-8")));
     cases.push(("a progress with a numeric taskId", json_record(r#"{"type":1,"target":"ImageGenerationProgress","arguments":[{"taskId":42}]}"#), Expect::Error("")));
     for (i, (what, bad, expect)) in cases.into_iter().enumerate() {

@@ -354,6 +354,18 @@ impl Shared {
         }
     }
 
+    /// Arguments `JSON.parse` refused are reported like any malformed record (the decoder checks only their
+    /// strings and brackets): a log line and an `onerror` call.
+    fn unreadable_arguments(&self, e: &JsValue) {
+        let detail = global::error_message(e);
+        if !e.is_instance_of::<js_sys::SyntaxError>() {
+            return self.logger.log(LogLevel::Error, &detail);
+        }
+        let message = format!("Skipped a malformed message from the server: {detail}");
+        self.logger.log(LogLevel::Error, &message);
+        self.each(|c| &c.errors, &Array::of1(&js::error(&message)));
+    }
+
     fn invoke_handlers(&self, driver: &Driver, target: &str, arguments: &Payload, invocation_id: Option<String>) {
         let handlers = self.handlers.get(target);
         let Some(id) = invocation_id else {
@@ -361,7 +373,7 @@ impl Shared {
                 None => self.logger.log(LogLevel::Warning, &format!("No client method with the name '{target}' found.")),
                 Some((handlers, _)) => {
                     if let Err(e) = driver.call_handlers(arguments, &handlers) {
-                        self.logger.log(LogLevel::Error, &global::error_message(&e));
+                        self.unreadable_arguments(&e);
                     }
                 }
             }
@@ -372,7 +384,14 @@ impl Shared {
             Some(_) => return respond(driver, &id, Err("Client provided multiple results.".into())),
             None => return respond(driver, &id, Err("Client didn't provide a result.".into())),
         };
-        let value = match driver.parse(arguments).and_then(|args| handler.apply(&JsValue::UNDEFINED, &args.into())) {
+        let args = match driver.parse(arguments) {
+            Ok(args) => args,
+            Err(e) => {
+                self.unreadable_arguments(&e);
+                return respond(driver, &id, Err(global::error_message(&e)));
+            }
+        };
+        let value = match handler.apply(&JsValue::UNDEFINED, &args.into()) {
             Ok(v) => v,
             Err(e) => return respond(driver, &id, Err(global::error_message(&e))),
         };

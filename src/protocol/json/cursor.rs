@@ -404,6 +404,42 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Skips one array or object checking only its strings and that its brackets balance, up to [`MAX_DEPTH`]
+    /// deep, and returns its text: for a value whose reader (the browser's `JSON.parse`, or [`Cursor::value`]
+    /// when the Conduit layer reads its fields) checks the rest.
+    pub fn container(&mut self) -> Result<&'a str> {
+        if !matches!(self.peek(), Some(b'[' | b'{')) {
+            return self.syntax();
+        }
+        let start = self.pos;
+        let bytes = self.bytes();
+        let mut depth = 0usize;
+        loop {
+            match bytes.get(self.pos) {
+                None => return Err(ProtocolError::Truncated),
+                Some(b'"') => {
+                    self.skip_string()?;
+                    continue;
+                }
+                Some(b'[' | b'{') => {
+                    if depth == MAX_DEPTH {
+                        return Err(ProtocolError::TooDeep);
+                    }
+                    depth += 1;
+                }
+                Some(b']' | b'}') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.pos += 1;
+                        return Ok(self.since(start));
+                    }
+                }
+                Some(_) => {}
+            }
+            self.pos += 1;
+        }
+    }
+
     fn scalar(&mut self) -> Result<()> {
         match self.peek() {
             Some(b'"') => self.skip_string(),

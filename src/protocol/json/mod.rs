@@ -67,7 +67,7 @@ pub fn decode(record: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
                 if c.peek() != Some(b'[') {
                     return Err(ProtocolError::WrongType("arguments"));
                 }
-                f.arguments = Some(c.value()?);
+                f.arguments = Some(c.container()?);
             }
             "streamIds" => {
                 if !c.null()? {
