@@ -23,7 +23,7 @@ use crate::conduit::dialect;
 use crate::conduit::redact::Redactor;
 use crate::conduit::registry::{Delivery, Registry};
 use crate::conduit::task::{TaskEvent, TaskKind};
-use crate::connection::{frame_limit, Config, Connection, Event, InvokeKind, LogLevel, RetryPolicy, State, DEFAULT_MAX_MESSAGE_BYTES};
+use crate::connection::{frame_limit, Config, Connection, Event, InvokeKind, LogLevel, RetryPolicy, State};
 
 #[wasm_bindgen(module = "/src/bindings/values.js")]
 extern "C" {
@@ -501,7 +501,7 @@ impl Client {
         let options = HttpOptions {
             with_credentials: self.options.with_credentials,
             timeout_ms: self.options.request_timeout_ms,
-            max_body_bytes: frame_limit(self.options.max_message_size.map_or(DEFAULT_MAX_MESSAGE_BYTES, |s| s as usize)),
+            max_body_bytes: frame_limit(self.options.max_message_bytes),
             ..HttpOptions::default()
         };
         let content_type = matches!(body, Body::Text(_)).then_some("application/json");
@@ -671,9 +671,7 @@ impl Client {
             max_attempts: Some(o.max_reconnect_attempts),
             jitter_ms: 1_000,
         };
-        if let Some(size) = o.max_message_size {
-            config.max_message_bytes = size as usize;
-        }
+        config.max_message_bytes = o.max_message_bytes;
         config.allow_insecure = o.allow_insecure;
         config.validate().map_err(|e| js::type_error(&e))?;
         let token_factory = match (&o.access_token_factory, &o.virtual_key) {

@@ -7,7 +7,7 @@ use super::js;
 use super::logger::Logger;
 use super::options::protocol;
 use crate::conduit::api;
-use crate::connection::{LogLevel, TransportSet};
+use crate::connection::{LogLevel, TransportSet, DEFAULT_MAX_MESSAGE_BYTES};
 use crate::protocol::negotiate::TransportKind;
 use crate::protocol::HubProtocol;
 
@@ -41,8 +41,8 @@ pub struct ClientOptions {
     pub with_credentials: bool,
     /// Finished tasks kept in the registry.
     pub max_finished_tasks: usize,
-    /// Skip server messages larger than this.
-    pub max_message_size: Option<u64>,
+    /// Skip server messages larger than this many bytes.
+    pub max_message_bytes: usize,
     /// Allow plain http/ws to hosts other than this machine.
     pub allow_insecure: bool,
 }
@@ -113,7 +113,7 @@ pub fn parse(options: &JsValue) -> Result<ClientOptions, JsValue> {
         request_timeout_ms: positive(options, "requestTimeoutInMilliseconds")?.unwrap_or(30_000),
         with_credentials: js::boolean(options, "withCredentials", WHAT)?.unwrap_or(false),
         max_finished_tasks: js::number(options, "maxFinishedTasks", WHAT)?.unwrap_or(500) as usize,
-        max_message_size: js::number(options, "maxMessageSize", WHAT)?,
+        max_message_bytes: js::number(options, "maxMessageSize", WHAT)?.map_or(DEFAULT_MAX_MESSAGE_BYTES, |n| n as usize),
         allow_insecure,
     })
 }

@@ -15,7 +15,7 @@ use super::logger::Logger;
 use super::options;
 use crate::browser::driver::Driver;
 use crate::browser::global;
-use crate::connection::{Connection, Event, InvokeKind, LogLevel, Payload, State};
+use crate::connection::{Connection, Event, InvokeKind, LogLevel, Payload, State, SKIPPED};
 
 #[derive(Default)]
 struct Callbacks {
@@ -361,7 +361,7 @@ impl Shared {
         if !e.is_instance_of::<js_sys::SyntaxError>() {
             return self.logger.log(LogLevel::Error, &detail);
         }
-        let message = format!("Skipped a malformed message from the server: {detail}");
+        let message = format!("{SKIPPED}: {detail}");
         self.logger.log(LogLevel::Error, &message);
         self.each(|c| &c.errors, &Array::of1(&js::error(&message)));
     }

@@ -10,9 +10,11 @@ pub fn zeroed(len: usize) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// A copy of `array`.
-pub fn copy(array: &Uint8Array) -> Result<Vec<u8>, String> {
-    let mut bytes = zeroed(array.length() as usize)?;
+/// A copy of `array`, unless `allow` (given its length) refuses it before anything is allocated.
+pub fn copy(array: &Uint8Array, allow: impl FnOnce(usize) -> Result<(), String>) -> Result<Vec<u8>, String> {
+    let len = array.length() as usize;
+    allow(len)?;
+    let mut bytes = zeroed(len)?;
     array.copy_to(&mut bytes);
     Ok(bytes)
 }

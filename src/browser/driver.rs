@@ -141,7 +141,7 @@ impl Driver {
 
     /// Feeds a binary frame to the connection.
     fn receive_binary(&self, generation: u32, data: Uint8Array) {
-        match self.check_frame(data.length() as usize, "bytes").and_then(|()| bytes::copy(&data)) {
+        match bytes::copy(&data, |size| self.check_frame(size, "bytes")) {
             Ok(bytes) => self.with_connection(|c| c.received(global::now(), generation, &bytes)),
             Err(reason) => self.refuse_frame(generation, reason),
         }

@@ -113,12 +113,13 @@ pub async fn request(
     let response: Response = JsFuture::from(global::fetch(&request)).await.map_err(fail)?.unchecked_into();
     let retry_after = response.headers().get("Retry-After").ok().flatten();
     let buffer = JsFuture::from(response.array_buffer().map_err(fail)?).await.map_err(fail)?;
-    let body = Uint8Array::new(&buffer);
-    let size = body.length() as usize;
-    if options.max_body_bytes > 0 && size > options.max_body_bytes {
-        return Err(HttpFailure::Body(format!("the response has {size} bytes, above the limit of {}", options.max_body_bytes)));
-    }
-    Ok(HttpResponse { status: response.status(), body: bytes::copy(&body).map_err(HttpFailure::Body)?, retry_after })
+    let limit = options.max_body_bytes;
+    let body = bytes::copy(&Uint8Array::new(&buffer), |size| match limit {
+        0 => Ok(()),
+        _ if size <= limit => Ok(()),
+        _ => Err(format!("the response has {size} bytes, above the limit of {limit}")),
+    });
+    Ok(HttpResponse { status: response.status(), body: body.map_err(HttpFailure::Body)?, retry_after })
 }
 
 /// A short, safe description of a failed response: its status and, when it is JSON with a message, that.

@@ -17,6 +17,8 @@ use crate::protocol::{
 
 /// The error that ends pending invocations when the connection goes away.
 pub const INVOCATION_CANCELED: &str = "Invocation canceled due to the underlying connection being closed.";
+/// How every error about a server record that was skipped begins.
+pub const SKIPPED: &str = "Skipped a malformed message from the server";
 const NOT_CONNECTED: &str = "Cannot send data if the connection is not in the 'Connected' State.";
 const MAX_REDIRECTS: u32 = 100;
 const ACK_DELAY_MS: u64 = 1000;
@@ -800,7 +802,7 @@ impl Connection {
     }
 
     fn bad_record(&mut self, error: ProtocolError) {
-        let message = format!("Skipped a malformed message from the server: {error}");
+        let message = format!("{SKIPPED}: {error}");
         self.log(LogLevel::Error, message.clone());
         self.events.push_back(Event::ProtocolError(message));
     }

@@ -11,6 +11,6 @@ pub mod url;
 
 pub use config::{frame_limit, Config, TransportSet, DEFAULT_MAX_MESSAGE_BYTES};
 pub use event::{Action, Event, LogLevel, Payload, State};
-pub use machine::{Connection, InvokeKind, INVOCATION_CANCELED};
+pub use machine::{Connection, InvokeKind, INVOCATION_CANCELED, SKIPPED};
 pub use replay::ReplayBuffer;
 pub use retry::{RetryContext, RetryPolicy, DEFAULT_DELAYS};

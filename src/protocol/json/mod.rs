@@ -26,8 +26,8 @@ pub fn records(input: &[u8]) -> impl Iterator<Item = Result<&[u8], ProtocolError
         }
         match swar::find(rest, RECORD_SEPARATOR) {
             Some(end) => {
-                let record = &rest[..end];
-                rest = &rest[end + 1..];
+                let (record, tail) = rest.split_at_checked(end)?;
+                rest = tail.get(1..).unwrap_or_default();
                 Some(Ok(record))
             }
             None => {
