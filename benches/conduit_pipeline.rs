@@ -37,7 +37,7 @@ fn run(stage: u8, tasks: usize) -> f64 {
         let mut d = Driver::new(Config::new(HUB));
         d.conn.start(d.now).unwrap();
         let g = d.connect("bench", false);
-        let mut registry = Registry::new(500);
+        let mut registry = Registry::new(500, 0);
         for t in 0..tasks {
             registry.track(&format!("bench-task-{t:04}"), Some(TaskKind::Image), d.now);
         }

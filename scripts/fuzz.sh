@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target defaults to 60; TARGETs default to every target in fuzz/Cargo.toml
-# (json_decode msgpack_decode handshake negotiate transcode connection).
+# (json_decode msgpack_decode handshake negotiate transcode connection conduit_events).
 #
 # Each target starts from its committed seeds (fuzz/seeds/<target>/) plus any crash inputs kept in
 # fuzz/regressions/<target>/, and grows a working corpus in fuzz/corpus/<target>/ (gitignored, reused by the

@@ -13,7 +13,7 @@ fn completed(id: &str) -> TaskEvent {
 
 #[test]
 fn outcomes_are_delivered_once_and_progress_never_goes_back() {
-    let mut r = Registry::new(100);
+    let mut r = Registry::new(100, 0);
     r.track("t", Some(TaskKind::Image), 0);
     assert_eq!(r.get("t").unwrap().status, TaskStatus::Pending);
     assert!(r.apply(progress("t", 20.0), None, 1_000).is_some());
@@ -33,7 +33,7 @@ fn outcomes_are_delivered_once_and_progress_never_goes_back() {
 
 #[test]
 fn progress_events_carry_details_and_an_eta() {
-    let mut r = Registry::new(10);
+    let mut r = Registry::new(10, 0);
     r.apply(TaskEvent::Started { task_id: "v".into(), estimated_seconds: Some(100.0) }, Some(TaskKind::Video), 0);
     let first = r.apply(progress("v", 10.0), None, 10_000).unwrap();
     assert_eq!((first.name, first.task_id.as_str(), first.json), ("progress", "v", None));
@@ -46,7 +46,7 @@ fn progress_events_carry_details_and_an_eta() {
 
 #[test]
 fn events_for_unknown_tasks_are_tracked() {
-    let mut r = Registry::new(10);
+    let mut r = Registry::new(10, 0);
     let d = r.apply(progress("new", 5.0), Some(TaskKind::Image), 0).unwrap();
     assert_eq!(d.name, "progress");
     assert_eq!(r.unfinished(Some(TaskKind::Image)), vec![("new".to_string(), Some(TaskKind::Image))]);
@@ -55,7 +55,7 @@ fn events_for_unknown_tasks_are_tracked() {
 
 #[test]
 fn snapshot_lists_tasks_in_creation_order() {
-    let mut r = Registry::new(10);
+    let mut r = Registry::new(10, 0);
     r.track("b", Some(TaskKind::Image), 1);
     r.track("a", Some(TaskKind::Video), 2);
     r.apply(TaskEvent::Failed { task_id: "a".into(), error: "no \"quota\"".into(), is_retryable: Some(false) }, None, 3);
@@ -69,7 +69,7 @@ fn snapshot_lists_tasks_in_creation_order() {
 
 #[test]
 fn finished_tasks_are_bounded() {
-    let mut r = Registry::new(100);
+    let mut r = Registry::new(100, 0);
     for i in 0..10_000 {
         let id = format!("t{i}");
         r.track(&id, Some(TaskKind::Image), i);
@@ -84,7 +84,7 @@ fn finished_tasks_are_bounded() {
 
 #[test]
 fn a_reconnect_joins_the_unfinished_tasks_the_user_follows() {
-    let mut r = Registry::new(100);
+    let mut r = Registry::new(100, 0);
     for id in ["a", "b", "c", "v"] {
         r.track(id, Some(if id == "v" { TaskKind::Video } else { TaskKind::Image }), 0);
         r.set_followed(id, true);
@@ -97,7 +97,7 @@ fn a_reconnect_joins_the_unfinished_tasks_the_user_follows() {
 
 #[test]
 fn a_task_changes_revision_only_when_it_changes() {
-    let mut r = Registry::new(100);
+    let mut r = Registry::new(100, 0);
     r.track("a", Some(TaskKind::Image), 0);
     r.track("b", Some(TaskKind::Image), 0);
     let (a, b) = (r.get("a").unwrap().revision, r.get("b").unwrap().revision);
@@ -111,7 +111,7 @@ fn a_task_changes_revision_only_when_it_changes() {
 
 #[test]
 fn changes_name_each_changed_task_once_and_membership_changes() {
-    let mut r = Registry::new(1);
+    let mut r = Registry::new(1, 0);
     r.track("a", Some(TaskKind::Image), 0);
     r.track("b", Some(TaskKind::Image), 0);
     assert!(r.take_changes().membership, "new tasks change the membership");

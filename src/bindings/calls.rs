@@ -2,13 +2,13 @@
 //! to settle when its Completion or StreamItems arrive.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use js_sys::{Function, Promise, JSON};
 use wasm_bindgen::prelude::*;
 
 use super::js;
 use crate::browser::driver::Driver;
+use crate::conduit::id_hash::IdMap;
 use crate::connection::{InvokeKind, Payload};
 
 enum Pending {
@@ -19,7 +19,7 @@ enum Pending {
 /// The pending invocations of one connection.
 #[derive(Default)]
 pub struct Calls {
-    pending: RefCell<HashMap<u64, Pending>>,
+    pending: RefCell<IdMap<u64, Pending>>,
 }
 
 impl Calls {

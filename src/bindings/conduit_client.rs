@@ -96,7 +96,7 @@ impl ConduitRealtimeClient {
         if let Some(key) = &options.virtual_key {
             redactor.add(key);
         }
-        let registry = Registry::new(options.max_finished_tasks);
+        let registry = Registry::new(options.max_finished_tasks, global::random_seed());
         Ok(ConduitRealtimeClient {
             client: Rc::new(Client {
                 options,
@@ -687,8 +687,7 @@ impl Client {
             retry_policy: None,
             http: HttpOptions { with_credentials: o.with_credentials, timeout_ms: o.request_timeout_ms, ..HttpOptions::default() },
         };
-        let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
-        let driver = Driver::new(Connection::new(config, seed), hooks);
+        let driver = Driver::new(Connection::new(config, global::random_seed()), hooks);
         let hub = Rc::new(Hub {
             kind,
             driver,

@@ -50,8 +50,7 @@ impl HubConnection {
     ) -> Result<HubConnection, JsValue> {
         let url = js::string_arg(&url, "url")?;
         let parsed = options::parse(&url, &options.unwrap_or(JsValue::UNDEFINED), true)?;
-        let seed = (js_sys::Math::random() * u64::MAX as f64) as u64;
-        let driver = Driver::new(Connection::new(parsed.config, seed), parsed.hooks);
+        let driver = Driver::new(Connection::new(parsed.config, global::random_seed()), parsed.hooks);
         let shared = Rc::new(Shared {
             handlers: Handlers::default(),
             calls: Calls::default(),

@@ -9,13 +9,14 @@ use js_sys::{Array, Object, JSON};
 use wasm_bindgen::JsCast;
 
 use super::js;
+use crate::conduit::id_hash::IdMap;
 use crate::conduit::registry::{self, Registry, TrackedTask};
 
 /// The current array (never handed out) and where each task sits in it.
 #[derive(Default)]
 pub struct TaskList {
     array: Option<Array>,
-    index: HashMap<String, u32>,
+    index: IdMap<String, u32>,
 }
 
 impl TaskList {
@@ -32,9 +33,10 @@ impl TaskList {
                 array.clone()
             }
             old => {
-                let changed: HashSet<&String> = changes.tasks.iter().collect();
+                let mut changed = HashSet::with_hasher(registry.hashing());
+                changed.extend(&changes.tasks);
                 let array = Array::new();
-                let mut index = HashMap::new();
+                let mut index = HashMap::with_hasher(registry.hashing());
                 for (i, task) in registry.ordered().into_iter().enumerate() {
                     let kept = match (old, self.index.get(&task.id)) {
                         (Some(old), Some(&at)) if !changed.contains(&task.id) => Some(old.get(at)),

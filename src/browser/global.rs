@@ -21,6 +21,11 @@ pub fn now() -> u64 {
     js_sys::Date::now() as u64
 }
 
+/// A random 64-bit seed (for retry jitter and hashing; not for secrets).
+pub fn random_seed() -> u64 {
+    (js_sys::Math::random() * u64::MAX as f64) as u64
+}
+
 /// The global object as an event target (`window` or a worker's `self`).
 pub fn event_target() -> web_sys::EventTarget {
     js_sys::global().unchecked_into()

@@ -3,7 +3,7 @@
 //! shapes), plus the tasks hub's positional events. Server data is checked here: ids must be strings,
 //! progress is clamped to 0-100, and only safe URLs pass.
 
-use super::json::{self, Fields};
+use super::json::{self, opt_boolean, opt_number, opt_string, present, Fields};
 use super::task::{is_safe_url, Outcome, Progress, TaskEvent, TaskKind};
 use crate::protocol::ProtocolError;
 
@@ -161,49 +161,101 @@ fn urls(raw: Option<&str>, field: &str, into: &mut Vec<String>, problems: &mut V
     Ok(())
 }
 
-const OBJECT_FIELDS: &[&str] = &[
-    "taskId", "progressPercentage", "progress", "status", "message", "imagesCompleted", "totalImages",
-    "framesCompleted", "totalFrames", "imageUrls", "videoUrl", "previewUrl", "durationSeconds", "generationDuration",
-    "cost", "error", "isRetryable", "reason", "estimatedSeconds",
-];
+/// The raw fields of a deployed `*Generation*` event object that the mapping reads (the first of each).
+#[derive(Default)]
+struct Generation<'a> {
+    task_id: Option<&'a str>,
+    progress_percentage: Option<&'a str>,
+    progress: Option<&'a str>,
+    status: Option<&'a str>,
+    message: Option<&'a str>,
+    images_completed: Option<&'a str>,
+    total_images: Option<&'a str>,
+    frames_completed: Option<&'a str>,
+    total_frames: Option<&'a str>,
+    image_urls: Option<&'a str>,
+    video_url: Option<&'a str>,
+    preview_url: Option<&'a str>,
+    duration_seconds: Option<&'a str>,
+    generation_duration: Option<&'a str>,
+    cost: Option<&'a str>,
+    error: Option<&'a str>,
+    is_retryable: Option<&'a str>,
+    reason: Option<&'a str>,
+    estimated_seconds: Option<&'a str>,
+}
+
+impl<'a> Generation<'a> {
+    fn slot(&mut self, key: &str) -> Option<&mut Option<&'a str>> {
+        Some(match key {
+            "taskId" => &mut self.task_id,
+            "progressPercentage" => &mut self.progress_percentage,
+            "progress" => &mut self.progress,
+            "status" => &mut self.status,
+            "message" => &mut self.message,
+            "imagesCompleted" => &mut self.images_completed,
+            "totalImages" => &mut self.total_images,
+            "framesCompleted" => &mut self.frames_completed,
+            "totalFrames" => &mut self.total_frames,
+            "imageUrls" => &mut self.image_urls,
+            "videoUrl" => &mut self.video_url,
+            "previewUrl" => &mut self.preview_url,
+            "durationSeconds" => &mut self.duration_seconds,
+            "generationDuration" => &mut self.generation_duration,
+            "cost" => &mut self.cost,
+            "error" => &mut self.error,
+            "isRetryable" => &mut self.is_retryable,
+            "reason" => &mut self.reason,
+            "estimatedSeconds" => &mut self.estimated_seconds,
+            _ => return None,
+        })
+    }
+}
 
 fn object(target: &str, arguments: &str, problems: &mut Vec<String>) -> Result<Option<TaskEvent>, ProtocolError> {
-    let f = Fields::read_first(arguments, OBJECT_FIELDS)?.ok_or(ProtocolError::MissingField("event"))?;
-    let task_id = task_id(f.raw("taskId").as_ref())?;
+    let mut f = Generation::default();
+    let text = json::first_object(arguments, |key, value| {
+        if let Some(slot) = f.slot(key) {
+            slot.get_or_insert(value);
+        }
+    })?
+    .ok_or(ProtocolError::MissingField("event"))?;
+    let task_id = task_id(present(f.task_id).as_ref())?;
+    let owned = |s: Option<std::borrow::Cow<'_, str>>| s.map(|s| s.into_owned());
     let suffix = target.strip_prefix("ImageGeneration").or_else(|| target.strip_prefix("VideoGeneration")).unwrap_or(target);
     Ok(Some(match suffix {
-        "Started" => TaskEvent::Started { task_id, estimated_seconds: f.number("estimatedSeconds")? },
+        "Started" => TaskEvent::Started { task_id, estimated_seconds: opt_number(f.estimated_seconds, "estimatedSeconds")? },
         "Progress" => {
-            let value = f.number("progressPercentage")?.or(f.number("progress")?).unwrap_or(0.0);
+            let value = opt_number(f.progress_percentage, "progressPercentage")?.or(opt_number(f.progress, "progress")?).unwrap_or(0.0);
             TaskEvent::Progress {
                 task_id,
                 progress: Progress {
                     percent: percent(value),
-                    status: f.string("status")?.map(|s| s.into_owned()),
-                    message: f.string("message")?.map(|s| s.into_owned()),
-                    images_completed: f.number("imagesCompleted")?,
-                    total_images: f.number("totalImages")?,
-                    frames_completed: f.number("framesCompleted")?,
-                    total_frames: f.number("totalFrames")?,
+                    status: owned(opt_string(f.status, "status")?),
+                    message: owned(opt_string(f.message, "message")?),
+                    images_completed: opt_number(f.images_completed, "imagesCompleted")?,
+                    total_images: opt_number(f.total_images, "totalImages")?,
+                    frames_completed: opt_number(f.frames_completed, "framesCompleted")?,
+                    total_frames: opt_number(f.total_frames, "totalFrames")?,
                 },
             }
         }
         "Completed" => {
             let mut outcome = Outcome::default();
-            urls(f.raw("imageUrls"), "imageUrls", &mut outcome.image_urls, problems)?;
-            outcome.video_url = f.string("videoUrl")?.and_then(|u| safe(u.into_owned(), "videoUrl", problems));
-            outcome.preview_url = f.string("previewUrl")?.and_then(|u| safe(u.into_owned(), "previewUrl", problems));
-            outcome.cost = f.number("cost")?;
-            outcome.duration_seconds = f.number("durationSeconds")?.or(f.number("generationDuration")?);
-            outcome.metadata = Some(f.text.to_string());
+            urls(present(f.image_urls), "imageUrls", &mut outcome.image_urls, problems)?;
+            outcome.video_url = opt_string(f.video_url, "videoUrl")?.and_then(|u| safe(u.into_owned(), "videoUrl", problems));
+            outcome.preview_url = opt_string(f.preview_url, "previewUrl")?.and_then(|u| safe(u.into_owned(), "previewUrl", problems));
+            outcome.cost = opt_number(f.cost, "cost")?;
+            outcome.duration_seconds = opt_number(f.duration_seconds, "durationSeconds")?.or(opt_number(f.generation_duration, "generationDuration")?);
+            outcome.metadata = Some(text.to_string());
             TaskEvent::Completed { task_id, outcome }
         }
         "Failed" => TaskEvent::Failed {
             task_id,
-            error: f.string("error")?.map_or_else(|| "The task failed.".to_string(), |e| e.into_owned()),
-            is_retryable: f.boolean("isRetryable")?,
+            error: opt_string(f.error, "error")?.map_or_else(|| "The task failed.".to_string(), |e| e.into_owned()),
+            is_retryable: opt_boolean(f.is_retryable, "isRetryable")?,
         },
-        "Cancelled" => TaskEvent::Cancelled { task_id, reason: f.string("reason")?.map(|r| r.into_owned()) },
+        "Cancelled" => TaskEvent::Cancelled { task_id, reason: owned(opt_string(f.reason, "reason")?) },
         _ => return Ok(None),
     }))
 }

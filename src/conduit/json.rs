@@ -25,66 +25,104 @@ impl<'a> Fields<'a> {
 
     /// Like [`Fields::read`], for the first element of the JSON array `text`; `Ok(None)` for an empty array.
     pub fn read_first(text: &'a str, names: &'static [&'static str]) -> Result<Option<Self>, ProtocolError> {
-        let mut c = Cursor::new(text);
-        if c.peek() != Some(b'[') {
-            return Err(ProtocolError::WrongType("array"));
-        }
-        let mut first = None;
-        c.array(|c| {
-            match first {
-                None => first = Some(Self::read_at(c, names)?),
-                Some(_) => {
-                    c.value()?;
-                }
-            }
-            Ok(())
-        })?;
-        c.finish()?;
-        Ok(first)
+        let mut values = vec![None; names.len()];
+        let object = first_object(text, |key, value| keep(names, &mut values, key, value))?;
+        Ok(object.map(|text| Fields { text, names, values }))
     }
 
     fn read_at(c: &mut Cursor<'a>, names: &'static [&'static str]) -> Result<Self, ProtocolError> {
         let mut values = vec![None; names.len()];
-        if c.peek() != Some(b'{') {
-            return Err(ProtocolError::WrongType("object"));
-        }
-        let start = c.pos();
-        c.object(|c, key| {
-            let value = c.value()?;
-            if let Some(i) = names.iter().position(|n| *n == key) {
-                values[i].get_or_insert(value);
-            }
-            Ok(())
-        })?;
-        Ok(Fields { text: c.since(start), names, values })
+        let text = object_at(c, |key, value| keep(names, &mut values, key, value))?;
+        Ok(Fields { text, names, values })
     }
 
     /// The raw JSON of `name`, unless absent or `null`.
     pub fn raw(&self, name: &str) -> Option<&'a str> {
         let i = self.names.iter().position(|n| *n == name)?;
-        self.values[i].filter(|v| *v != "null")
+        present(self.values.get(i).copied().flatten())
     }
 
     /// `name` as a string; `Err` when present with another type.
     pub fn string(&self, name: &'static str) -> Result<Option<Cow<'a, str>>, ProtocolError> {
-        self.raw(name).map(|raw| string(raw, name)).transpose()
+        opt_string(self.raw(name), name)
     }
 
     /// `name` as a number; `Err` when present with another type.
     pub fn number(&self, name: &'static str) -> Result<Option<f64>, ProtocolError> {
-        self.raw(name).map(|raw| number(raw, name)).transpose()
+        opt_number(self.raw(name), name)
     }
 
     /// `name` as a boolean; `Err` when present with another type.
     pub fn boolean(&self, name: &'static str) -> Result<Option<bool>, ProtocolError> {
-        self.raw(name)
-            .map(|raw| match raw {
-                "true" => Ok(true),
-                "false" => Ok(false),
-                _ => Err(ProtocolError::WrongType(name)),
-            })
-            .transpose()
+        opt_boolean(self.raw(name), name)
     }
+}
+
+fn keep<'a>(names: &[&str], values: &mut [Option<&'a str>], key: &str, value: &'a str) {
+    if let Some(slot) = names.iter().position(|n| *n == key).and_then(|i| values.get_mut(i)) {
+        slot.get_or_insert(value);
+    }
+}
+
+/// Reads the object at the cursor, calling `field` with each key and raw value; the object's text.
+pub fn object_at<'a>(c: &mut Cursor<'a>, mut field: impl FnMut(&str, &'a str)) -> Result<&'a str, ProtocolError> {
+    if c.peek() != Some(b'{') {
+        return Err(ProtocolError::WrongType("object"));
+    }
+    let start = c.pos();
+    c.object(|c, key| {
+        let value = c.value()?;
+        field(&key, value);
+        Ok(())
+    })?;
+    Ok(c.since(start))
+}
+
+/// Like [`object_at`], for the first element of the JSON array `text` (the others are checked, not read);
+/// `Ok(None)` for an empty array.
+pub fn first_object<'a>(text: &'a str, mut field: impl FnMut(&str, &'a str)) -> Result<Option<&'a str>, ProtocolError> {
+    let mut c = Cursor::new(text);
+    if c.peek() != Some(b'[') {
+        return Err(ProtocolError::WrongType("array"));
+    }
+    let mut first = None;
+    c.array(|c| {
+        match first {
+            None => first = Some(object_at(c, &mut field)?),
+            Some(_) => {
+                c.value()?;
+            }
+        }
+        Ok(())
+    })?;
+    c.finish()?;
+    Ok(first)
+}
+
+/// A raw value as a string, unless absent or `null`; `Err` when it has another type.
+pub fn opt_string<'a>(raw: Option<&'a str>, field: &'static str) -> Result<Option<Cow<'a, str>>, ProtocolError> {
+    present(raw).map(|raw| string(raw, field)).transpose()
+}
+
+/// A raw value as a number, unless absent or `null`; `Err` when it has another type.
+pub fn opt_number(raw: Option<&str>, field: &'static str) -> Result<Option<f64>, ProtocolError> {
+    present(raw).map(|raw| number(raw, field)).transpose()
+}
+
+/// A raw value as a boolean, unless absent or `null`; `Err` when it has another type.
+pub fn opt_boolean(raw: Option<&str>, field: &'static str) -> Result<Option<bool>, ProtocolError> {
+    present(raw)
+        .map(|raw| match raw {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(ProtocolError::WrongType(field)),
+        })
+        .transpose()
+}
+
+/// A raw value, unless absent or `null`.
+pub fn present(raw: Option<&str>) -> Option<&str> {
+    raw.filter(|v| *v != "null")
 }
 
 /// A raw JSON string value, unescaped.

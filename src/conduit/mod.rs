@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod dialect;
+pub mod id_hash;
 pub mod json;
 pub mod redact;
 pub mod registry;

@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use super::id_hash::{IdHashing, IdMap};
+
 use super::json::ObjectWriter;
 use super::task::{Outcome, Progress, TaskEvent, TaskKind, TaskStatus};
 
@@ -81,7 +83,7 @@ pub struct Delivery {
 /// Every task the client knows, keyed by id.
 #[derive(Debug)]
 pub struct Registry {
-    tasks: HashMap<String, TrackedTask>,
+    tasks: IdMap<String, TrackedTask>,
     finished: VecDeque<String>,
     max_finished: usize,
     next_order: u64,
@@ -101,10 +103,11 @@ pub struct Changes {
 }
 
 impl Registry {
-    /// An empty registry keeping at most `max_finished` finished tasks (the oldest are forgotten first).
-    pub fn new(max_finished: usize) -> Self {
+    /// An empty registry keeping at most `max_finished` finished tasks (the oldest are forgotten first), hashing
+    /// task ids with `seed` (a random one in the browser).
+    pub fn new(max_finished: usize, seed: u64) -> Self {
         Registry {
-            tasks: HashMap::new(),
+            tasks: HashMap::with_hasher(IdHashing::new(seed)),
             finished: VecDeque::new(),
             max_finished,
             next_order: 0,
@@ -123,6 +126,11 @@ impl Registry {
     /// Changes whenever anything in the registry changes.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// How the registry hashes task ids, for other maps keyed by them.
+    pub fn hashing(&self) -> IdHashing {
+        *self.tasks.hasher()
     }
 
     /// How many tasks are known.
