@@ -400,3 +400,43 @@ async fn snapshots_reuse_the_objects_of_unchanged_tasks() {
     assert!(!ids.contains(&a), "a cleared task leaves the snapshot");
     settle(c.disconnect()).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn change_listeners_hear_once_per_frame_and_snapshots_are_current_in_handlers() {
+    let key = unique_key("batch");
+    let c = Rc::new(client("deployed", &key, ""));
+    settle(c.connect("image".into())).await.unwrap();
+    let changes = Rc::new(RefCell::new(0u32));
+    let counter = changes.clone();
+    let stop = c.on_change(func(move |_| {
+        *counter.borrow_mut() += 1;
+        JsValue::UNDEFINED
+    }))
+    .unwrap();
+    // Each progress handler compares the event with the task in a snapshot taken right then.
+    let seen: Rc<RefCell<Vec<(f64, f64)>>> = Rc::default();
+    let (sink, client_ref) = (seen.clone(), c.clone());
+    let on_progress: Function = func(move |event| {
+        let tasks = js_sys::Array::from(&path(&client_ref.get_snapshot(), "tasks"));
+        let task = tasks.iter().find(|t| path(t, "taskId") == path(&event, "taskId")).unwrap_or(JsValue::NULL);
+        sink.borrow_mut().push((num(&event, "progress"), path(&task, "progress").as_f64().unwrap_or(f64::NAN)));
+        JsValue::UNDEFINED
+    })
+    .into();
+    c.on("progress".into(), on_progress.into()).unwrap();
+    let flood = dev("POST", &format!("/_dev/flood?key={key}&hub=image-generation&count=50&perFrame=50&task=batch-task")).await;
+    assert_eq!(num(&flood, "sent"), 1.0, "the flood reached the client's socket");
+    wait_for("50 progress events", 10_000, || seen.borrow().len() == 50).await;
+    sleep(50).await;
+    assert_eq!(*changes.borrow(), 1, "one frame of 50 events is one change notification");
+    for (i, (event, snapshot)) in seen.borrow().iter().enumerate() {
+        assert_eq!(event, snapshot, "event {i}: the snapshot read in the handler shows that event's progress");
+    }
+    let stop: Function = stop.into();
+    stop.call0(&JsValue::NULL).unwrap();
+    let flood = dev("POST", &format!("/_dev/flood?key={key}&hub=image-generation&count=10&perFrame=5&task=batch-task-2")).await;
+    assert_eq!(num(&flood, "sent"), 1.0);
+    wait_for("10 more progress events", 10_000, || seen.borrow().len() == 60).await;
+    assert_eq!(*changes.borrow(), 1, "a stopped listener hears nothing");
+    settle(c.disconnect()).await.unwrap();
+}

@@ -73,6 +73,8 @@ struct Client {
     /// The snapshot's task array, updated with what changed.
     task_list: RefCell<TaskList>,
     changes: Cell<u64>,
+    /// Changes the change listeners have not heard of yet.
+    change_pending: Cell<bool>,
     /// Task types and status words as JavaScript strings (a handful of values).
     words: StringCache,
     /// The last task id as a JavaScript string: a task's progress events tend to come in a row, and with many
@@ -111,6 +113,7 @@ impl ConduitRealtimeClient {
                 snapshot: RefCell::new(None),
                 task_list: RefCell::new(TaskList::default()),
                 changes: Cell::new(0),
+                change_pending: Cell::new(false),
                 words: StringCache::new(16),
                 last_task_id: StringCache::new(1),
             }),
@@ -279,7 +282,8 @@ impl ConduitRealtimeClient {
         self.client.snapshot()
     }
 
-    /// Calls `listener` after every change of the snapshot; returns a function that stops it.
+    /// Calls `listener` after the snapshot changed: once per batch of server messages (one socket frame) or call, however
+    /// many changes it made; returns a function that stops it.
     #[wasm_bindgen(js_name = onChange, unchecked_return_type = "() => void")]
     pub fn on_change(&self, #[wasm_bindgen(unchecked_param_type = "() => void")] listener: JsValue) -> Result<JsValue, JsValue> {
         let listener = js::function_arg(listener, "listener")?;
@@ -431,7 +435,21 @@ impl Client {
     }
 
     fn notify_change(&self) {
+        self.mark_changed();
+        self.flush_changes();
+    }
+
+    /// Records a change: the next snapshot is new, and the change listeners hear of it at the next flush.
+    fn mark_changed(&self) {
         self.changes.set(self.changes.get() + 1);
+        self.change_pending.set(true);
+    }
+
+    /// Calls the change listeners once for every change marked since the last flush.
+    fn flush_changes(&self) {
+        if !self.change_pending.replace(false) {
+            return;
+        }
         let listeners = self.change_listeners.borrow().clone();
         for f in &listeners {
             js::call1_safely(f, &JsValue::UNDEFINED);
@@ -703,6 +721,12 @@ impl Client {
                 client.on_hub_event(&hub, driver, event);
             }
         }));
+        let weak_client = Rc::downgrade(self);
+        hub.driver.set_settled(Box::new(move || {
+            if let Some(client) = weak_client.upgrade() {
+                client.flush_changes();
+            }
+        }));
         Ok(hub)
     }
 
@@ -787,7 +811,7 @@ impl Client {
             Event::Log(level, message) => self.log(level, &message),
             Event::StateChanged(_) => {}
         }
-        self.notify_change();
+        self.mark_changed();
     }
 
     /// After a (re)connect: join every unfinished task the user follows and read its status, so an outcome that

@@ -34,10 +34,14 @@ pub struct Hooks {
 /// Receives every event of the connection.
 pub type Sink = Box<dyn Fn(&Driver, Event)>;
 
+/// Called once the events of one batch (a frame, a timer, a call) have all gone to the sink.
+pub type Settled = Box<dyn Fn()>;
+
 struct Shared {
     conn: RefCell<Connection>,
     hooks: Hooks,
     sink: RefCell<Option<Rc<Sink>>>,
+    settled: RefCell<Option<Rc<Settled>>>,
     transport: RefCell<Option<(u32, Transport)>>,
     timer: RefCell<Option<(u64, Timeout)>>,
     listeners: RefCell<Vec<EventListener>>,
@@ -58,6 +62,7 @@ impl Driver {
             conn: RefCell::new(conn),
             hooks,
             sink: RefCell::new(None),
+            settled: RefCell::new(None),
             transport: RefCell::new(None),
             timer: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
@@ -70,6 +75,11 @@ impl Driver {
     /// Sets where events go.
     pub fn set_sink(&self, sink: Sink) {
         *self.0.sink.borrow_mut() = Some(Rc::new(sink));
+    }
+
+    /// Sets what runs after each batch of events (not after a batch without events).
+    pub fn set_settled(&self, settled: Settled) {
+        *self.0.settled.borrow_mut() = Some(Rc::new(settled));
     }
 
     fn weak(&self) -> Weak<Shared> {
@@ -241,6 +251,7 @@ impl Driver {
         if self.0.pumping.replace(true) {
             return;
         }
+        let mut delivered = false;
         loop {
             let action = self.0.conn.borrow_mut().poll_action();
             if let Some(action) = action {
@@ -252,6 +263,7 @@ impl Driver {
                 let sink = self.0.sink.borrow().clone();
                 if let Some(sink) = sink {
                     sink(self, event);
+                    delivered = true;
                 }
                 continue;
             }
@@ -263,6 +275,10 @@ impl Driver {
             self.0.listeners.borrow_mut().clear();
         }
         self.0.pumping.set(false);
+        let settled = if delivered { self.0.settled.borrow().clone() } else { None };
+        if let Some(settled) = settled {
+            settled();
+        }
     }
 
     fn rearm_timer(&self) {
@@ -413,5 +429,6 @@ impl Driver {
         self.0.timer.borrow_mut().take();
         self.0.listeners.borrow_mut().clear();
         self.0.sink.borrow_mut().take();
+        self.0.settled.borrow_mut().take();
     }
 }
