@@ -474,7 +474,7 @@ impl Client {
         } else {
             "disconnected"
         };
-        let tasks = self.task_list.borrow_mut().update(&mut self.registry.borrow_mut());
+        let tasks = self.task_list.borrow_mut().update(&mut self.registry.borrow_mut(), &self.words);
         let snap = Object::new();
         js::set(&snap, "state", &JsValue::from_str(state));
         js::set(&snap, "isConnected", &JsValue::from_bool(state == "connected"));

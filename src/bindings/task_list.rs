@@ -6,11 +6,11 @@
 use std::collections::{HashMap, HashSet};
 
 use js_sys::{Array, Object, JSON};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 
-use super::js;
+use super::string_cache::{self, StringCache};
 use crate::conduit::id_hash::IdMap;
-use crate::conduit::registry::{self, Registry, TrackedTask};
+use crate::conduit::registry::{Registry, TaskFields, TrackedTask};
 
 /// The current array (never handed out) and where each task sits in it.
 #[derive(Default)]
@@ -21,13 +21,13 @@ pub struct TaskList {
 
 impl TaskList {
     /// A copy of the array of every task, oldest first, brought up to date with the registry.
-    pub fn update(&mut self, registry: &mut Registry) -> Array {
+    pub fn update(&mut self, registry: &mut Registry, words: &StringCache) -> Array {
         let changes = registry.take_changes();
         let array = match &self.array {
             Some(array) if !changes.membership => {
                 for id in &changes.tasks {
                     if let (Some(&i), Some(task)) = (self.index.get(id), registry.get(id)) {
-                        array.set(i, task_object(task).into());
+                        array.set(i, task_object(task, words).into());
                     }
                 }
                 array.clone()
@@ -42,7 +42,7 @@ impl TaskList {
                         (Some(old), Some(&at)) if !changed.contains(&task.id) => Some(old.get(at)),
                         _ => None,
                     };
-                    array.push(&kept.unwrap_or_else(|| task_object(task).into()));
+                    array.push(&kept.unwrap_or_else(|| task_object(task, words).into()));
                     index.insert(task.id.clone(), i as u32);
                 }
                 self.index = index;
@@ -55,11 +55,48 @@ impl TaskList {
     }
 }
 
-/// One task's frozen snapshot object.
-fn task_object(task: &TrackedTask) -> Object {
-    let object = JSON::parse(&registry::task_json(task)).map(JsCast::unchecked_into).unwrap_or_else(|_| Object::new());
-    if let Some(result) = js::get(&object, "result") {
-        Object::freeze(result.unchecked_ref::<Object>());
-    }
-    Object::freeze(&object)
+#[wasm_bindgen(module = "/src/bindings/values.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = taskObject)]
+    #[allow(clippy::too_many_arguments)]
+    fn task_object_of(
+        id: &JsValue,
+        task_type: &JsValue,
+        status: &JsValue,
+        progress: f64,
+        message: &JsValue,
+        status_text: &JsValue,
+        estimated_seconds_remaining: Option<f64>,
+        result: &JsValue,
+        error: &JsValue,
+        is_retryable: Option<bool>,
+        reason: &JsValue,
+        subscribed: bool,
+        created_at: f64,
+        updated_at: f64,
+    ) -> Object;
+}
+
+/// One task's frozen snapshot object, built in one call (its `result`, when completed, from JSON).
+fn task_object(task: &TrackedTask, words: &StringCache) -> Object {
+    let f = TaskFields::of(task);
+    let text = |s: Option<&str>| s.map_or(JsValue::UNDEFINED, string_cache::js_string);
+    let word = |s: Option<&str>| s.map_or(JsValue::UNDEFINED, |s| words.get(s));
+    let result = f.result.as_deref().and_then(|json| JSON::parse(json).ok()).unwrap_or(JsValue::UNDEFINED);
+    task_object_of(
+        &string_cache::js_string(f.id),
+        &word(f.task_type),
+        &word(Some(f.status)),
+        f.progress + 0.0,
+        &text(f.message),
+        &word(f.status_text),
+        f.estimated_seconds_remaining.map(|s| s + 0.0),
+        &result,
+        &text(f.error),
+        f.is_retryable,
+        &text(f.reason),
+        f.subscribed,
+        f.created_at,
+        f.updated_at,
+    )
 }

@@ -20,3 +20,23 @@ export function progressEvent(taskId, taskType, progress, status, message, image
 export function asciiString(bytes) {
   return String.fromCharCode.apply(null, bytes);
 }
+
+/** A frozen task of the snapshot; fields given as `undefined` are left out (the order is the JSON snapshot's). */
+export function taskObject(id, taskType, status, progress, message, statusText, estimatedSecondsRemaining, result,
+                           error, isRetryable, reason, subscribed, createdAt, updatedAt) {
+  const t = { id, taskId: id };
+  if (taskType !== undefined) t.taskType = taskType;
+  t.status = status;
+  t.progress = progress;
+  if (message !== undefined) t.message = message;
+  if (statusText !== undefined) t.statusText = statusText;
+  if (estimatedSecondsRemaining !== undefined) t.estimatedSecondsRemaining = estimatedSecondsRemaining;
+  if (result !== undefined) t.result = Object.freeze(result);
+  if (error !== undefined) t.error = error;
+  if (isRetryable !== undefined) t.isRetryable = isRetryable;
+  if (reason !== undefined) t.reason = reason;
+  t.subscribed = subscribed;
+  t.createdAt = createdAt;
+  t.updatedAt = updatedAt;
+  return Object.freeze(t);
+}

@@ -313,25 +313,80 @@ impl Registry {
     }
 }
 
+/// What the snapshot shows of a task, field by field (absent fields are left out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskFields<'a> {
+    /// The task id (the snapshot shows it as both `id` and `taskId`).
+    pub id: &'a str,
+    /// `image` or `video`.
+    pub task_type: Option<&'static str>,
+    /// The lifecycle status name.
+    pub status: &'static str,
+    /// 0 to 100.
+    pub progress: f64,
+    /// The latest progress message.
+    pub message: Option<&'a str>,
+    /// The server's status word.
+    pub status_text: Option<&'a str>,
+    /// Seconds left (finite).
+    pub estimated_seconds_remaining: Option<f64>,
+    /// The `completed` payload as JSON, once completed.
+    pub result: Option<String>,
+    /// The error, once failed.
+    pub error: Option<&'a str>,
+    /// Whether the failure may be retried.
+    pub is_retryable: Option<bool>,
+    /// Why it was cancelled.
+    pub reason: Option<&'a str>,
+    /// Whether the hub sends its events.
+    pub subscribed: bool,
+    /// When the client first heard of it (ms since the epoch).
+    pub created_at: f64,
+    /// When it last changed (ms since the epoch).
+    pub updated_at: f64,
+}
+
+impl<'a> TaskFields<'a> {
+    /// The fields of `t`.
+    pub fn of(t: &'a TrackedTask) -> Self {
+        TaskFields {
+            id: &t.id,
+            task_type: t.kind.map(TaskKind::name),
+            status: t.status.name(),
+            progress: t.progress.percent,
+            message: t.progress.message.as_deref(),
+            status_text: t.progress.status.as_deref(),
+            estimated_seconds_remaining: t.eta_seconds.filter(|s| s.is_finite()),
+            result: t.outcome.as_ref().map(|o| completed_json(t, o)),
+            error: t.error.as_deref(),
+            is_retryable: t.is_retryable,
+            reason: t.reason.as_deref(),
+            subscribed: t.subscribed,
+            created_at: t.created_at as f64,
+            updated_at: t.updated_at as f64,
+        }
+    }
+}
+
 /// One task as the JSON object of the snapshot.
 pub fn task_json(t: &TrackedTask) -> String {
-    let result = t.outcome.as_ref().map(|o| completed_json(t, o));
+    let f = TaskFields::of(t);
     ObjectWriter::new()
-        .string("id", &t.id)
-        .string("taskId", &t.id)
-        .opt_string("taskType", t.kind.map(TaskKind::name))
-        .string("status", t.status.name())
-        .number("progress", t.progress.percent)
-        .opt_string("message", t.progress.message.as_deref())
-        .opt_string("statusText", t.progress.status.as_deref())
-        .opt_number("estimatedSecondsRemaining", t.eta_seconds)
-        .raw("result", result.as_deref())
-        .opt_string("error", t.error.as_deref())
-        .opt_boolean("isRetryable", t.is_retryable)
-        .opt_string("reason", t.reason.as_deref())
-        .boolean("subscribed", t.subscribed)
-        .number("createdAt", t.created_at as f64)
-        .number("updatedAt", t.updated_at as f64)
+        .string("id", f.id)
+        .string("taskId", f.id)
+        .opt_string("taskType", f.task_type)
+        .string("status", f.status)
+        .number("progress", f.progress)
+        .opt_string("message", f.message)
+        .opt_string("statusText", f.status_text)
+        .opt_number("estimatedSecondsRemaining", f.estimated_seconds_remaining)
+        .raw("result", f.result.as_deref())
+        .opt_string("error", f.error)
+        .opt_boolean("isRetryable", f.is_retryable)
+        .opt_string("reason", f.reason)
+        .boolean("subscribed", f.subscribed)
+        .number("createdAt", f.created_at)
+        .number("updatedAt", f.updated_at)
         .finish()
 }
 
