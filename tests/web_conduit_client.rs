@@ -440,3 +440,39 @@ async fn change_listeners_hear_once_per_frame_and_snapshots_are_current_in_handl
     assert_eq!(*changes.borrow(), 1, "a stopped listener hears nothing");
     settle(c.disconnect()).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn once_fires_once_and_listeners_changed_by_a_listener_apply_from_the_next_event() {
+    let key = unique_key("listeners");
+    let c = Rc::new(client("deployed", &key, ""));
+    settle(c.connect("image".into())).await.unwrap();
+    let calls: Rc<RefCell<Vec<&'static str>>> = Rc::default();
+    let listener = |name: &'static str| -> Function {
+        let calls = calls.clone();
+        func(move |_| {
+            calls.borrow_mut().push(name);
+            JsValue::UNDEFINED
+        })
+        .into()
+    };
+    let (once, removed, added) = (listener("once"), listener("removed"), listener("added"));
+    let (c2, removed2, added2) = (c.clone(), removed.clone(), added.clone());
+    let first = Rc::new(RefCell::new(true));
+    let changer: Function = func(move |_| {
+        if first.replace(false) {
+            c2.off("progress".into(), removed2.clone().into()).unwrap();
+            c2.on("progress".into(), added2.clone().into()).unwrap();
+        }
+        JsValue::UNDEFINED
+    })
+    .into();
+    c.on("progress".into(), changer.into()).unwrap();
+    c.once("progress".into(), once.into()).unwrap();
+    c.on("progress".into(), removed.into()).unwrap();
+    let flood = dev("POST", &format!("/_dev/flood?key={key}&hub=image-generation&count=3&perFrame=3&task=listener-task")).await;
+    assert_eq!(num(&flood, "sent"), 1.0);
+    wait_for("3 progress events", 10_000, || calls.borrow().iter().filter(|n| **n == "added").count() == 2).await;
+    sleep(50).await;
+    assert_eq!(*calls.borrow(), ["once", "removed", "added", "added"], "removed still hears the event it was removed in, added only the next ones");
+    settle(c.disconnect()).await.unwrap();
+}

@@ -53,6 +53,7 @@ struct Hub {
     stopping: Cell<bool>,
 }
 
+#[derive(Clone)]
 struct Listener {
     event: String,
     callback: Function,
@@ -64,7 +65,8 @@ struct Client {
     redactor: Redactor,
     hubs: RefCell<Vec<Rc<Hub>>>,
     registry: RefCell<Registry>,
-    listeners: RefCell<Vec<Listener>>,
+    /// Shared with the emit in progress, if any: changed copy-on-write, so an emit neither copies nor allocates.
+    listeners: RefCell<Rc<Vec<Listener>>>,
     change_listeners: RefCell<Vec<Function>>,
     request_method_missing: Cell<bool>,
     disposed: Cell<bool>,
@@ -105,7 +107,7 @@ impl ConduitRealtimeClient {
                 redactor,
                 hubs: RefCell::new(Vec::new()),
                 registry: RefCell::new(registry),
-                listeners: RefCell::new(Vec::new()),
+                listeners: RefCell::new(Rc::new(Vec::new())),
                 change_listeners: RefCell::new(Vec::new()),
                 request_method_missing: Cell::new(false),
                 disposed: Cell::new(false),
@@ -192,7 +194,7 @@ impl ConduitRealtimeClient {
                 return Err(client.api_error(&ApiError::from_response("Cancel", response.status, &response.body, retry_after(&response))));
             }
             let event = TaskEvent::Cancelled { task_id: id, reason: Some("Cancelled by the client.".into()) };
-            client.apply(event, Some(kind));
+            client.apply(event, Some(kind), global::now());
             client.notify_change();
             Ok(JsValue::UNDEFINED)
         })
@@ -231,7 +233,7 @@ impl ConduitRealtimeClient {
                 hub.retry_timer.borrow_mut().take();
                 hub.driver.dispose();
             }
-            client.listeners.borrow_mut().clear();
+            *client.listeners.borrow_mut() = Rc::new(Vec::new());
             client.notify_change();
             client.change_listeners.borrow_mut().clear();
             Ok(JsValue::UNDEFINED)
@@ -264,7 +266,7 @@ impl ConduitRealtimeClient {
     ) -> Result<ConduitRealtimeClient, JsValue> {
         let event = js::string_arg(&event, "event")?;
         let listener = (!listener.is_undefined() && !listener.is_null()).then_some(listener);
-        self.client.listeners.borrow_mut().retain(|l| l.event != event || listener.as_ref().is_some_and(|f| f != AsRef::<JsValue>::as_ref(&l.callback)));
+        Rc::make_mut(&mut self.client.listeners.borrow_mut()).retain(|l| l.event != event || listener.as_ref().is_some_and(|f| f != AsRef::<JsValue>::as_ref(&l.callback)));
         Ok(ConduitRealtimeClient { client: self.client.clone() })
     }
 
@@ -272,7 +274,7 @@ impl ConduitRealtimeClient {
     #[wasm_bindgen(js_name = removeAllListeners)]
     pub fn remove_all_listeners(&self, #[wasm_bindgen(unchecked_param_type = "string")] event: JsValue) -> Result<ConduitRealtimeClient, JsValue> {
         let event = js::optional_string_arg(&event, "event")?;
-        self.client.listeners.borrow_mut().retain(|l| event.as_ref().is_some_and(|e| *e != l.event));
+        Rc::make_mut(&mut self.client.listeners.borrow_mut()).retain(|l| event.as_ref().is_some_and(|e| *e != l.event));
         Ok(ConduitRealtimeClient { client: self.client.clone() })
     }
 
@@ -315,7 +317,7 @@ impl ConduitRealtimeClient {
     fn add_listener(&self, event: JsValue, listener: JsValue, once: bool) -> Result<ConduitRealtimeClient, JsValue> {
         let event = js::string_arg(&event, "event")?;
         let callback = js::function_arg(listener, "listener")?;
-        self.client.listeners.borrow_mut().push(Listener { event, callback, once });
+        Rc::make_mut(&mut self.client.listeners.borrow_mut()).push(Listener { event, callback, once });
         Ok(ConduitRealtimeClient { client: self.client.clone() })
     }
 }
@@ -361,14 +363,12 @@ impl Client {
     }
 
     fn emit(&self, name: &str, payload: &JsValue) {
-        let matching: Vec<Function> = {
-            let mut listeners = self.listeners.borrow_mut();
-            let found = listeners.iter().filter(|l| l.event == name).map(|l| l.callback.clone()).collect();
-            listeners.retain(|l| !(l.once && l.event == name));
-            found
-        };
-        for f in &matching {
-            js::call1_safely(f, payload);
+        let listeners = self.listeners.borrow().clone();
+        if listeners.iter().any(|l| l.once && l.event == name) {
+            Rc::make_mut(&mut self.listeners.borrow_mut()).retain(|l| !(l.once && l.event == name));
+        }
+        for l in listeners.iter().filter(|l| l.event == name) {
+            js::call1_safely(&l.callback, payload);
         }
     }
 
@@ -427,8 +427,8 @@ impl Client {
     }
 
     /// Applies a server report to the registry and delivers the resulting event (the caller notifies changes).
-    fn apply(&self, event: TaskEvent, kind: Option<TaskKind>) {
-        let delivery = self.registry.borrow_mut().apply(event, kind, global::now());
+    fn apply(&self, event: TaskEvent, kind: Option<TaskKind>, now: u64) {
+        let delivery = self.registry.borrow_mut().apply(event, kind, now);
         if let Some(d) = delivery {
             self.deliver(d);
         }
@@ -643,7 +643,7 @@ impl Client {
         let response = self.http("GET", &url, Body::None, "Status").await?;
         if response.status == 404 && end_if_gone {
             let error = "The task no longer exists on the server.".to_string();
-            self.apply(TaskEvent::Failed { task_id: id.to_string(), error, is_retryable: Some(false) }, Some(kind));
+            self.apply(TaskEvent::Failed { task_id: id.to_string(), error, is_retryable: Some(false) }, Some(kind), global::now());
             self.notify_change();
             return Ok(JsValue::UNDEFINED);
         }
@@ -651,7 +651,7 @@ impl Client {
             return Err(self.api_error(&ApiError::from_response("Status", response.status, &response.body, retry_after(&response))));
         }
         let report = api::parse_status(&response.body, kind, id).map_err(|e| self.error(&e))?;
-        self.apply(report.event, Some(kind));
+        self.apply(report.event, Some(kind), global::now());
         self.notify_change();
         JSON::parse(&report.json)
     }
@@ -767,7 +767,7 @@ impl Client {
         match event {
             Event::Invocation { target, arguments, invocation_id } => {
                 if let Some(id) = invocation_id {
-                    driver.with_connection(|c| c.client_result(global::now(), &id, Err("Client didn't provide a result.")));
+                    driver.with_connection(|c| c.client_result(driver.batch_time(), &id, Err("Client didn't provide a result.")));
                 }
                 let mapped = driver.with_text(&arguments, |text| dialect::map_invocation(&target, text, Some(hub.kind)));
                 match mapped.unwrap_or_else(|e| Err(global::error_message(&e))) {
@@ -775,7 +775,7 @@ impl Client {
                         for problem in &mapped.problems {
                             self.emit_error("data", Some(mapped.event.task_id()), self.error(problem));
                         }
-                        self.apply(mapped.event, Some(hub.kind));
+                        self.apply(mapped.event, Some(hub.kind), driver.batch_time());
                     }
                     Ok(None) => self.log(LogLevel::Debug, &format!("Ignored server event '{target}'.")),
                     Err(e) => self.emit_error("data", None, self.error(&e)),

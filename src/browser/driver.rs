@@ -46,6 +46,8 @@ struct Shared {
     timer: RefCell<Option<(u64, Timeout)>>,
     listeners: RefCell<Vec<EventListener>>,
     pumping: Cell<bool>,
+    /// When the batch being delivered started (read once per batch, not once per event).
+    batch_time: Cell<u64>,
     /// The text frame whose events are being delivered, and the number of the last one.
     frame: RefCell<Option<Rc<Frame>>>,
     frames: Cell<u32>,
@@ -67,6 +69,7 @@ impl Driver {
             timer: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             pumping: Cell::new(false),
+            batch_time: Cell::new(0),
             frame: RefCell::new(None),
             frames: Cell::new(0),
         }))
@@ -75,6 +78,11 @@ impl Driver {
     /// Sets where events go.
     pub fn set_sink(&self, sink: Sink) {
         *self.0.sink.borrow_mut() = Some(Rc::new(sink));
+    }
+
+    /// The time (ms since the epoch) of the batch whose events are being delivered.
+    pub fn batch_time(&self) -> u64 {
+        self.0.batch_time.get()
     }
 
     /// Sets what runs after each batch of events (not after a batch without events).
@@ -251,6 +259,7 @@ impl Driver {
         if self.0.pumping.replace(true) {
             return;
         }
+        self.0.batch_time.set(global::now());
         let mut delivered = false;
         loop {
             let action = self.0.conn.borrow_mut().poll_action();
