@@ -51,8 +51,11 @@ function throughputTable(rows) {
 function latencyTable(rows) {
   const raw = rows.find((r) => r.client === 'raw');
   return table(
-    ['client', 'protocol', 'invokes', 'p50 (µs)', 'p99 (µs)', 'p50 ÷ raw', 'p99 ÷ raw'],
-    rows.map((r) => [LABEL[r.client], r.protocol, int(r.count), cell(r.p50), cell(r.p99), times(r.p50.median, raw.p50.median), times(r.p99.median, raw.p99.median)]),
+    ['client', 'protocol', 'invokes', 'p50 (µs)', 'p99 (µs)', 'p50 ÷ raw', 'p99 ÷ raw', "client's own p50 (µs)", 'own − raw own (µs)'],
+    rows.map((r) => [
+      LABEL[r.client], r.protocol, int(r.count), cell(r.p50), cell(r.p99), times(r.p50.median, raw.p50.median),
+      times(r.p99.median, raw.p99.median), cell(r.own), int(r.own.median - raw.own.median),
+    ]),
   );
 }
 
@@ -103,7 +106,7 @@ export function tables(results) {
   const parts = [];
   const add = (title, what, md) => md && parts.push(`## ${title}\n\n${what}\n\n${md}`);
   if (results.throughput) add('Throughput', 'Events/s delivered to a JS handler (ratio to the raw WebSocket loop in parentheses; MessagePack rows use the raw JSON loop as their ceiling).', throughputTable(results.throughput));
-  if (results.latency) add('Invoke round trip', 'Sequential `invoke("Echo", {...})` on the test hub, after a warm-up.', latencyTable(results.latency));
+  if (results.latency) add('Invoke round trip', 'Sequential `invoke("Echo", {...})` on the test hub, after a warm-up. "Own" is the client\'s part of a round trip: from `invoke()` to the socket\'s `send()`, and from the socket\'s message event to the code awaiting the result; the rest, the network and the server, is the same for every client and carries most of the spread.', latencyTable(results.latency));
   if (results.coldStart) add('Cold start', '`performance.now()` from navigation start, in a new browser context per sample (nothing cached).', coldTable(results.coldStart));
   if (results.memory) add('Memory', '`performance.memory.usedJSHeapSize` after `gc()` (the peak is sampled during the work, without a GC) and wasm `memory.buffer.byteLength`.', memoryTable(results.memory));
   if (results.scale) add('Scale', 'ConduitRealtimeClient progress events spread round-robin over N subscribed, unfinished tasks; second half: plus an `onChange` listener that reads `getSnapshot()`, as `useConduitRealtime` (`useSyncExternalStore`) does.', scaleTable(results.scale));
