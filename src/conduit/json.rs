@@ -18,21 +18,9 @@ impl<'a> Fields<'a> {
     /// Scans the object `text` once, keeping the raw values of `names` (the first occurrence of each).
     pub fn read(text: &'a str, names: &'static [&'static str]) -> Result<Self, ProtocolError> {
         let mut c = Cursor::new(text);
-        let fields = Self::read_at(&mut c, names)?;
+        let mut values = vec![None; names.len()];
+        let text = object_at(&mut c, |key, value| keep(names, &mut values, key, value))?;
         c.finish()?;
-        Ok(fields)
-    }
-
-    /// Like [`Fields::read`], for the first element of the JSON array `text`; `Ok(None)` for an empty array.
-    pub fn read_first(text: &'a str, names: &'static [&'static str]) -> Result<Option<Self>, ProtocolError> {
-        let mut values = vec![None; names.len()];
-        let object = first_object(text, |key, value| keep(names, &mut values, key, value))?;
-        Ok(object.map(|text| Fields { text, names, values }))
-    }
-
-    fn read_at(c: &mut Cursor<'a>, names: &'static [&'static str]) -> Result<Self, ProtocolError> {
-        let mut values = vec![None; names.len()];
-        let text = object_at(c, |key, value| keep(names, &mut values, key, value))?;
         Ok(Fields { text, names, values })
     }
 
