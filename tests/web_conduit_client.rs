@@ -55,6 +55,13 @@ fn payloads(log: &Log, name: &str, task: &str) -> Vec<JsValue> {
     log.borrow().iter().filter(|(n, p)| n == name && path(p, "taskId").as_string().as_deref() == Some(task)).map(|(_, p)| p.clone()).collect()
 }
 
+/// Has the dev server send `count` deployed progress events for `task`, `per_frame` to a frame, to the key's image
+/// hub socket.
+async fn flood_progress(key: &str, count: u32, per_frame: u32, task: &str) {
+    let flood = dev("POST", &format!("/_dev/flood?key={key}&hub=image-generation&count={count}&perFrame={per_frame}&task={task}")).await;
+    assert_eq!(num(&flood, "sent"), 1.0, "the flood reached the client's socket");
+}
+
 /// A progress event carries the task, its type and progress first, then what the server sent, each with its type.
 fn progress_has_every_field(dialect: &str, kind: &str, last: &JsValue) {
     let keys: Vec<String> = js_sys::Object::keys(last.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).collect();
@@ -424,8 +431,7 @@ async fn change_listeners_hear_once_per_frame_and_snapshots_are_current_in_handl
     })
     .into();
     c.on("progress".into(), on_progress.into()).unwrap();
-    let flood = dev("POST", &format!("/_dev/flood?key={key}&hub=image-generation&count=50&perFrame=50&task=batch-task")).await;
-    assert_eq!(num(&flood, "sent"), 1.0, "the flood reached the client's socket");
+    flood_progress(&key, 50, 50, "batch-task").await;
     wait_for("50 progress events", 10_000, || seen.borrow().len() == 50).await;
     sleep(50).await;
     assert_eq!(*changes.borrow(), 1, "one frame of 50 events is one change notification");
@@ -434,8 +440,7 @@ async fn change_listeners_hear_once_per_frame_and_snapshots_are_current_in_handl
     }
     let stop: Function = stop.into();
     stop.call0(&JsValue::NULL).unwrap();
-    let flood = dev("POST", &format!("/_dev/flood?key={key}&hub=image-generation&count=10&perFrame=5&task=batch-task-2")).await;
-    assert_eq!(num(&flood, "sent"), 1.0);
+    flood_progress(&key, 10, 5, "batch-task-2").await;
     wait_for("10 more progress events", 10_000, || seen.borrow().len() == 60).await;
     assert_eq!(*changes.borrow(), 1, "a stopped listener hears nothing");
     settle(c.disconnect()).await.unwrap();
@@ -469,8 +474,7 @@ async fn once_fires_once_and_listeners_changed_by_a_listener_apply_from_the_next
     c.on("progress".into(), changer.into()).unwrap();
     c.once("progress".into(), once.into()).unwrap();
     c.on("progress".into(), removed.into()).unwrap();
-    let flood = dev("POST", &format!("/_dev/flood?key={key}&hub=image-generation&count=3&perFrame=3&task=listener-task")).await;
-    assert_eq!(num(&flood, "sent"), 1.0);
+    flood_progress(&key, 3, 3, "listener-task").await;
     wait_for("3 progress events", 10_000, || calls.borrow().iter().filter(|n| **n == "added").count() == 2).await;
     sleep(50).await;
     assert_eq!(*calls.borrow(), ["once", "removed", "added", "added"], "removed still hears the event it was removed in, added only the next ones");

@@ -46,8 +46,8 @@ struct Shared {
     timer: RefCell<Option<(u64, Timeout)>>,
     listeners: RefCell<Vec<EventListener>>,
     pumping: Cell<bool>,
-    /// When the batch being delivered started (read once per batch, not once per event).
-    batch_time: Cell<u64>,
+    /// The clock as first read during the batch being delivered: one read per batch, none when nothing asks.
+    batch_time: Cell<Option<u64>>,
     /// The text frame whose events are being delivered, and the number of the last one.
     frame: RefCell<Option<Rc<Frame>>>,
     frames: Cell<u32>,
@@ -69,7 +69,7 @@ impl Driver {
             timer: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             pumping: Cell::new(false),
-            batch_time: Cell::new(0),
+            batch_time: Cell::new(None),
             frame: RefCell::new(None),
             frames: Cell::new(0),
         }))
@@ -82,7 +82,9 @@ impl Driver {
 
     /// The time (ms since the epoch) of the batch whose events are being delivered.
     pub fn batch_time(&self) -> u64 {
-        self.0.batch_time.get()
+        let now = self.0.batch_time.get().unwrap_or_else(global::now);
+        self.0.batch_time.set(Some(now));
+        now
     }
 
     /// Sets what runs after each batch of events (not after a batch without events).
@@ -259,7 +261,7 @@ impl Driver {
         if self.0.pumping.replace(true) {
             return;
         }
-        self.0.batch_time.set(global::now());
+        self.0.batch_time.set(None);
         let mut delivered = false;
         loop {
             let action = self.0.conn.borrow_mut().poll_action();

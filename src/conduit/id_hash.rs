@@ -48,13 +48,11 @@ impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.mix(u64::from_le_bytes(word));
+            self.mix(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
         }
         let rest = chunks.remainder();
         let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
+        word.iter_mut().zip(rest).for_each(|(w, b)| *w = *b);
         self.mix(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
     }
 

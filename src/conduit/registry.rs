@@ -4,7 +4,6 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::id_hash::{IdHashing, IdMap};
-
 use super::json::ObjectWriter;
 use super::task::{Outcome, Progress, TaskEvent, TaskKind, TaskStatus};
 
@@ -353,10 +352,11 @@ impl<'a> TaskFields<'a> {
             id: &t.id,
             task_type: t.kind.map(TaskKind::name),
             status: t.status.name(),
-            progress: t.progress.percent,
+            // As JSON carries numbers: no negative zero.
+            progress: t.progress.percent + 0.0,
             message: t.progress.message.as_deref(),
             status_text: t.progress.status.as_deref(),
-            estimated_seconds_remaining: t.eta_seconds.filter(|s| s.is_finite()),
+            estimated_seconds_remaining: t.eta_seconds.filter(|s| s.is_finite()).map(|s| s + 0.0),
             result: t.outcome.as_ref().map(|o| completed_json(t, o)),
             error: t.error.as_deref(),
             is_retryable: t.is_retryable,
